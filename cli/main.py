@@ -1,0 +1,47 @@
+"""The `slant` command: one parser, one module per sub-command, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from slant.models.errors import SlantError
+
+COMMANDS = ("check", "labels", "train", "evaluate")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="slant", description="Detect propaganda and framing techniques in news text."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    from importlib import import_module
+
+    for name in COMMANDS:
+        import_module(f"slant.cli.{name}_cmd").register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return int(args.func(args) or 0)
+    except SlantError as error:
+        print(f"slant {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"slant {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

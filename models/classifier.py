@@ -1,0 +1,121 @@
+"""`SlantClassifier`: a multi-label sentence classifier stored as a plain Hugging Face folder.
+
+The folder is a standard `*ForSequenceClassification` checkpoint with
+`problem_type="multi_label_classification"`, `id2label` holding the 16 technique ids, and a
+`thresholds` mapping (label id -> float) in `config.json`, so plain `transformers` users can
+apply the tuned thresholds. One sentence is the model's whole input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+from slant.models.encoder import resolve_model_path
+from slant.models.errors import SlantError
+from slant.models.labels import LabelSet, load_labels
+
+DEFAULT_THRESHOLD = 0.5
+MAX_LENGTH = 128
+
+
+class SlantClassifier:
+    """Scores sentences with one probability per technique.
+
+    Inputs of any order and length are sorted by length, scored in padded batches, and
+    returned in input order.
+    """
+
+    def __init__(self, model, tokenizer, thresholds: dict[str, float] | None = None, name: str = ""):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.labels: list[str] = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        thresholds = thresholds if thresholds is not None else getattr(model.config, "thresholds", None) or {}
+        self.thresholds = {label: float(thresholds.get(label, DEFAULT_THRESHOLD)) for label in self.labels}
+
+    # -- loading and saving -------------------------------------------------
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | Path | None = None, label_set: LabelSet | None = None):
+        """Load a Slant model folder, a `models:/` registry URI, or the released default (None)."""
+        path = resolve_model_path(name_or_path)
+        try:
+            model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
+            tokenizer = AutoTokenizer.from_pretrained(path)
+        except (OSError, ValueError) as error:
+            raise SlantError("E030", model=str(name_or_path), reason=str(error).splitlines()[0]) from None
+        found = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        expected = (label_set or load_labels()).ids
+        if found != expected:
+            raise SlantError("E031", model=str(name_or_path), found=found, expected=expected)
+        return cls(model, tokenizer, name=str(name_or_path or path))
+
+    def save_pretrained(self, path: str | Path, half: bool = True) -> Path:
+        """Write a standard HF folder; fp16 weights by default (half the size, same scores to ~1e-3)."""
+        path = Path(path)
+        self.model.config.thresholds = dict(self.thresholds)
+        model = self.model
+        if half:
+            model = _copy_model(self.model).half()
+        model.save_pretrained(path, safe_serialization=True)
+        self.tokenizer.save_pretrained(path)
+        return path
+
+    # -- scoring --------------------------------------------------------------
+    @torch.inference_mode()
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Probabilities of shape (len(texts), n_labels), rows in input order."""
+        texts = list(texts)
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        if not texts:
+            return out
+        order = np.argsort([-len(t) for t in texts], kind="stable")
+        for begin in range(0, len(texts), batch_size):
+            index = order[begin : begin + batch_size]
+            batch = self.tokenizer(
+                [texts[i] for i in index],
+                padding=True,
+                truncation=True,
+                max_length=MAX_LENGTH,
+                return_tensors="pt",
+            )
+            logits = self.model(**batch).logits.float()
+            out[index] = torch.sigmoid(logits).numpy()
+        return out
+
+    def decide(self, probabilities: np.ndarray, threshold: float | None = None) -> list[list[str]]:
+        """Label ids over threshold for each row; `threshold` overrides the tuned ones."""
+        cut = np.array(
+            [threshold if threshold is not None else self.thresholds[label] for label in self.labels]
+        )
+        return [[self.labels[j] for j in np.flatnonzero(row >= cut)] for row in probabilities]
+
+    def predict(self, texts: Iterable[str], batch_size: int = 64) -> list[list[str]]:
+        return self.decide(self.predict_proba(list(texts), batch_size=batch_size))
+
+
+def _copy_model(model):
+    clone = type(model)(model.config)
+    clone.load_state_dict(model.state_dict())
+    return clone
+
+
+def new_classifier(base_encoder: str, label_set: LabelSet | None = None, thresholds=None) -> SlantClassifier:
+    """A fresh classifier head on `base_encoder` (HF id, local path, or the shipped MiniLM)."""
+    label_set = label_set or load_labels()
+    path = resolve_model_path(base_encoder, allow_base=True)
+    config = AutoConfig.from_pretrained(
+        path,
+        num_labels=len(label_set),
+        id2label=label_set.id2label,
+        label2id=label_set.label2id,
+        problem_type="multi_label_classification",
+    )
+    config.slant_labels_version = label_set.version
+    model = AutoModelForSequenceClassification.from_pretrained(path, config=config, dtype=torch.float32)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    return SlantClassifier(model, tokenizer, thresholds=thresholds or {}, name=str(base_encoder))
