@@ -28,7 +28,6 @@ ECHOING = "official_narrative_echoing"
 LABELS = (HEDGED, ECHOING)
 
 _F = re.IGNORECASE
-_APOS = r"['\u2019]"  # straight or curly apostrophe
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,8 @@ _SAY_PL = "(?:" + "|".join(form for base, _, past in _VERBS for form in (base, p
 # Auxiliaries and adverbs allowed between a source and its verb: "have long maintained".
 _AUX = (r"(?:(?:have|has|had|also|long|privately|widely|repeatedly|often|now|already|still|"
         r"generally|openly|quietly|increasingly|reportedly)\s+){0,3}")
-# ", speaking privately," between a source and its verb.
-_ASIDE = r"(?:,\s*speaking\s+(?:privately|anonymously|on\s+background|off\s+the\s+record),?\s*)?"
+# The gap between a source and its verb: a space, or ", speaking privately,".
+_ASIDE = r"(?:,\s*speaking\s+(?:privately|anonymously|on\s+background|off\s+the\s+record),?\s*|\s+)"
 # Unnamed individuals who can serve as a source.
 _ANON_NOUN = (
     r"(?:person|people|source|sources|official|officials|insider|insiders|diplomat|diplomats"
@@ -77,7 +76,7 @@ _VAGUE_NOUN = (
     r"(?:analysts|experts|observers|critics|commentators|campaigners|activists|traders|witnesses"
     r"|eyewitnesses|residents|locals|insiders|colleagues|friends|neighbou?rs|pundits|skeptics"
     r"|sceptics|detractors|opponents|economists|onlookers|bystanders|diplomats|investors"
-    r"|insiders|sources|rumou?rs|insiders|people)"
+    r"|sources|rumou?rs|people)"
 )
 # Modifiers allowed before a vague group ("independent analysts", "industry insiders").
 _VAGUE_MOD = (
@@ -92,10 +91,12 @@ _OFFICIAL_MOD = (r"(?:(?:western|senior|some|several|many|other|few|most)\s+"
 _QUANT = r"(?:some|many|several|a\s+number\s+of|a\s+few|numerous|various|a\s+handful\s+of|most)"
 # A word inside a source phrase: not a pronoun, relative or auxiliary, so "some of the things that
 # he said" or "people in the crowd were warned" do not read as a vague source.
-_WORD = (r"(?:(?!(?:that|which|who|whom|whose|he|she|it|i|we|you|they|was|were|is|are|be|been)\b)"
-         r"[\w'\u2019\-]+\s+)")
+_WORD_BARE = (r"(?:(?!(?:that|which|who|whom|whose|he|she|it|i|we|you|they|them|us|was|were|is|"
+              r"are|be|been|will|would|could|may|might|can|should|must)\b)[\w'\u2019\-]+)")
+_WORD = "(?:" + _WORD_BARE + r"\s+)"
 # After a plural-subject verb: not a noun use ("many notes of", "other forms of racist thought;").
-_NOT_NOUN = r"(?!\s*[.;:!?)]|\s+(?:of|and|or|for|about|to|in|with)\b)"
+_NOT_NOUN = r"\b(?!\s*[.;:!?)]|\s+(?:of|and|or|for|about|to|in|with)\b)"
+_NOT_NOUN_MID = r"\b(?!\s+(?:of|and|or|for|about|to|in|with)\b)"  # ", experts warn." may end a sentence
 # Where a subject can begin: the sentence start, after a clause break or a conjunction.
 _CLAUSE = r"(?:^|(?<=[,;:(\u2014\u2013\"\u201c])\s*|\b(?:but|and|while|that|as|though|although|because|yet)\s+)"
 # Official parties whose framing can be echoed.
@@ -108,6 +109,10 @@ _ORG = (
 )
 _ORG_MOD = r"(?:(?:[\w\-]+\s+){0,2})"  # "the finance ministry", "the interior ministry"
 _POSS = r"(?:['\u2019]s|s['\u2019]|['\u2019])"
+# "thanks to the mayor's reckless decision" is sarcastic blame, not credit.
+_NOT_BLAME = (r"(?!(?:irresponsible|reckless|disastrous|failed|failing|misguided|incompetent|botched|"
+              r"poor|bad|foolish|corrupt|catastrophic|harsh|cruel|draconian|lax|inept|careless|"
+              r"dangerous|destructive|flawed|ill-conceived|hasty|heavy-handed|negligent|stupid)\b)")
 # Who a company or service claims to benefit.
 _CUSTOMERS = (
     r"(?:customers|consumers|users|clients|shoppers|passengers|patients|families|subscribers"
@@ -120,8 +125,7 @@ RULES: dict[str, list[tuple[str, re.Pattern]]] = {
         # Unnamed sources described only by their access to the story: "sources familiar with the
         # matter", "people briefed on the talks", "a person close to the board", "those close to".
         ("anonymous_source", re.compile(
-            r"\b(?:(?:a|an|one|two|three|four|several|some|many|other|multiple|various)\s+)?"
-            r"(?:[\w\-]+\s+){0,2}?" + _ANON_NOUN +
+            r"\b" + _ANON_NOUN +
             r"\s+(?:familiar\s+with|with\s+(?:direct\s+|first-hand\s+|intimate\s+)?knowledge\s+of"
             r"|briefed\s+on|privy\s+to|in\s+the\s+know"
             r"|involved\s+in\s+the\s+(?:talks|negotiations|discussions|deal|process|investigation|"
@@ -153,9 +157,9 @@ RULES: dict[str, list[tuple[str, re.Pattern]]] = {
         # "critics of the scheme have long maintained", "analysts say", "others argue".
         ("vague_group", re.compile(
             # quantified crowd: "some former employees say", "a number of economists have suggested"
-            r"\b" + _QUANT + r"\s+" + _WORD + r"{0,2}?(?:[\w\-]+s|people|others)\s+"
-            r"(?:(?:in|of|at|from|among|within|on|across|inside)\s+(?:the\s+)?" + _WORD + r"{0,3}?)?"
-            + _ASIDE + _AUX + _SAY_PL + _NOT_NOUN +
+            r"\b" + _QUANT + r"\s+" + _WORD + r"{0,2}?(?:[\w\-]{2,}s|people|others)"
+            r"(?:\s+(?:in|of|at|from|among|within|on|across|inside)\s+(?:the\s+)?" + _WORD + r"{0,2}?"
+            + _WORD_BARE + r")?" + _ASIDE + _AUX + _SAY_PL + _NOT_NOUN +
             # "some in the industry believe", "many in the farming community believe"
             r"|\b(?:some|many|a\s+few|a\s+number)\s+(?:in|of|within|among)\s+(?:the\s+)?"
             + _WORD + r"{1,3}?" + _AUX + _SAY_PL + _NOT_NOUN +
@@ -163,11 +167,11 @@ RULES: dict[str, list[tuple[str, re.Pattern]]] = {
             r"|\b(?:some|many|others|few)\s+" + _AUX + _SAY_PL + _NOT_NOUN +
             # a vague group as subject: "analysts say", "critics of the scheme have long maintained"
             r"|" + _CLAUSE + r"(?:" + _VAGUE_MOD + r"\s+)?" + _VAGUE_NOUN +
-            r"(?:\s+(?:of|in|at|from|on|across|inside|near)\s+(?:the\s+)?" + _WORD + r"{0,2}?[\w\-]+)?"
-            r"\s+" + _ASIDE + _AUX + _SAY_PL + r"\b"
+            r"(?:\s+(?:of|in|at|from|on|across|inside|near)\s+(?:the\s+)?" + _WORD + r"{0,2}?"
+            + _WORD_BARE + r")?" + _ASIDE + _AUX + _SAY_PL + _NOT_NOUN_MID +
             # unnamed officials: "Western officials believe", "senior officials said"
-            r"|" + _CLAUSE + _OFFICIAL_MOD + r"officials\s+" + _ASIDE + _AUX + _SAY_PL + r"\b"
-            r"|\bthere\s+are\s+(?:those|some|many|others)\s+who\s+" + _AUX + _SAY_PL + r"\b"
+            r"|" + _CLAUSE + _OFFICIAL_MOD + r"officials" + _ASIDE + _AUX + _SAY_PL + r"\b"
+            r"|\bthere\s+are\s+(?:those|some|many|others)\s+who" + _ASIDE + _AUX + _SAY_PL + r"\b"
             r"|\bchatter\s+(?:among|in|from)\b", _F)),
         # Agentless passives that float a claim: "it is widely believed", "it was alleged that",
         # "is rumoured to", "is said to have", "there is speculation that", "word is that".
@@ -219,7 +223,7 @@ RULES: dict[str, list[tuple[str, re.Pattern]]] = {
             r"pledged|vowed|guaranteed|assured|foreseen|envisaged)(?=\s*[,;.)\u2014\u2013])", _F)),
         # Credit-giving: "thanks to the government's reforms", "thanks to the wise leadership of".
         ("credit_giving", re.compile(
-            r"\bthanks\s+to\s+(?:the\s+)?" + _ORG_MOD + _ORG + _POSS + r"\s+(?:[\w\-]+\s+){0,2}?"
+            r"\bthanks\s+to\s+(?:the\s+)?" + _ORG_MOD + _ORG + _POSS + r"\s+(?:" + _NOT_BLAME + r"[\w\-]+\s+){0,2}?"
             r"(?:reforms?|polic(?:y|ies)|efforts?|leadership|measures?|programmes?|programs?|"
             r"initiatives?|actions?|decisions?|support|investments?|guidance|vigilance|stewardship|"
             r"vision|handling|management|diplomacy|response|work|intervention)\b"
@@ -245,8 +249,10 @@ RULES: dict[str, list[tuple[str, re.Pattern]]] = {
             r"guarantee|stabili[sz]e|preserve|save)\b"
             r"|\b(?:intended|designed|aimed)\s+(?:solely|purely|exclusively)\s+(?:at|to|for)\b"
             r"|\b(?:peaceful\s+in\s+nature|purely\s+defensive|exclusively\s+peaceful)\b"
-            r"|(?:,|\b(?:is|was|are|were|as))\s*an?\s+(?:(?:firm|measured|bold|necessary|decisive|"
-            r"proportionate|proportional|but)\s+){1,3}(?:step|response|measure|move)\b"
+            r"|,\s*an?\s+(?:(?:firm|measured|bold|necessary|decisive|proportionate|proportional|but)\s+)"
+            r"{1,3}(?:step|response|measure)\b"
+            r"|\b(?:is|was|are|were|as)\s+an?\s+(?:(?:firm|measured|necessary|proportionate|proportional|"
+            r"but)\s+){1,3}(?:step|response|measure)\b"
             r"|,\s*an?\s+(?:[\w\-]+\s+)?(?:milestone|triumph)\s+(?:in|of|for|on)\b", _F)),
         # Official euphemisms stated as plain description: "special military operation", "the
         # operation to restore order", "the liberation of the town", "a planned regrouping".
@@ -271,7 +277,9 @@ RULES: dict[str, list[tuple[str, re.Pattern]]] = {
             r"|\b(?:organi[sz]ed|orchestrated|directed|financed|funded|coordinated)\s+from\s+abroad\b"
             r"|\b(?:acted|responded|behaved)\s+(?:proportionately|proportionally|appropriately|lawfully|"
             r"with\s+restraint)\b"
-            r"|\bstrikes?\s+the\s+right\s+balance\b", _F)),
+            r"|\bstrikes?\s+the\s+right\s+balance\b"
+            r"|\b(?:swiftly|quickly|promptly|decisively)\s+(?:contained|quelled|put\s+down)\s+the\s+"
+            r"(?:disturbance|unrest|riots?|protests?|disorder|violence)\b", _F)),
         # Corporate marketing stated as news: "gives customers more choice than ever", "puts users
         # firmly in control", "greater value for their money", "better able to serve its customers".
         ("marketing_claim", re.compile(
@@ -296,7 +304,10 @@ RULES: dict[str, list[tuple[str, re.Pattern]]] = {
             r"|\b(?:create|creating|creates)\s+(?:[\w\-]+\s+){0,4}?(?:high-quality|well-paid|"
             r"good|skilled)\s+jobs\b"
             r"|\b(?:decision-making|government|services)\s+closer\s+to\s+(?:the\s+)?(?:people|"
-            r"citizens|communities)\b", _F)),
+            r"citizens|communities)\b"
+            # a measure's purpose asserted as its effect: "The protest ban ensures that ..."
+            r"|\b(?:ban|increase|rise|hike|reforms?|measures|restructuring|decree|changes|overhaul|"
+            r"curfew|crackdown)\s+(?:will\s+)?ensures?\b", _F)),
     ],
 }
 
@@ -351,8 +362,33 @@ def find_cues(text: str) -> list[Cue]:
     return sorted(cues, key=lambda c: (c.start, c.end, c.label, c.rule))
 
 
+def _quote_spans(text: str) -> list[tuple[int, int]]:
+    """Character ranges inside double quotes. A sentence that closes a quote it never opened (the
+    tail of a multi-sentence quotation) is quoted up to that mark, and one that never closes its
+    quote is quoted to the end."""
+    spans, open_at, straight_at = [], None, None
+    for i, ch in enumerate(text):
+        if ch == "\u201c":
+            open_at = i if open_at is None else open_at
+        elif ch == "\u201d":
+            spans.append((0 if open_at is None else open_at, i + 1))
+            open_at = None
+        elif ch == '"':
+            if straight_at is None:
+                straight_at = i
+            else:
+                spans.append((straight_at, i + 1))
+                straight_at = None
+    for start in (open_at, straight_at):
+        if start is not None:
+            spans.append((start, len(text)))
+    return spans
+
+
 def _quoted(text: str, cue: Cue) -> bool:
-    """True when the cue sits inside (scare) quotes: distance for echoing."""
+    """True when the cue is quoted (someone else's words, or scare quotes): distance for echoing."""
+    if any(start <= cue.start and cue.end <= end for start, end in _quote_spans(text)):
+        return True
     before, after = text[max(0, cue.start - 2): cue.start], text[cue.end: cue.end + 2]
     return any(q in before for q in _QUOTES) and any(q in after for q in _QUOTES)
 
