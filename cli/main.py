@@ -9,7 +9,7 @@ import sys
 
 from slant.models.errors import SlantError
 
-COMMANDS = ("check", "labels", "train", "evaluate")
+COMMAND_SUFFIX = "_cmd"  # each `cli/<name>_cmd.py` module registers one sub-command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,10 +18,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    import pkgutil
     from importlib import import_module
 
-    for name in COMMANDS:
-        import_module(f"slant.cli.{name}_cmd").register(commands)
+    import slant.cli
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(slant.cli.__path__)):
+        if module.endswith(COMMAND_SUFFIX):
+            import_module(f"slant.cli.{module}").register(commands)
     return parser
 
 

@@ -23,6 +23,8 @@ class SentenceResult:
     text: str
     labels: list[str]
     scores: dict[str, float]
+    # label id -> trigger phrases (slant.inference.explain.Trigger); filled by an explainer.
+    triggers: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -48,16 +50,20 @@ def _sentence_json(sentence: SentenceResult) -> dict:
     row = asdict(sentence)
     row.pop("index")
     return {"start": row["start"], "end": row["end"], "text": row["text"], "labels": row["labels"],
-            "scores": {k: round(v, 4) for k, v in row["scores"].items()}}
+            "scores": {k: round(v, 4) for k, v in row["scores"].items()}, "triggers": row["triggers"]}
 
 
 class Predictor:
     """Loads a classifier once; `analyse` one text, `analyse_many` an iterable of texts."""
 
-    def __init__(self, classifier: SlantClassifier, batch_size: int = 64, max_chars: int | None = None):
+    def __init__(
+        self, classifier: SlantClassifier, batch_size: int = 64, max_chars: int | None = None,
+        splitter=split_sentences,  # text -> list[Span]; the server passes a caching one
+    ):
         self.classifier = classifier
         self.batch_size = batch_size
         self.max_chars = max_chars
+        self.splitter = splitter
 
     @classmethod
     def load(cls, model: str | None = None, **kwargs) -> "Predictor":
@@ -92,7 +98,7 @@ class Predictor:
         spans = []
         for text in texts:
             self._check(text)
-            spans.append(split_sentences(text))
+            spans.append(self.splitter(text))
         flat = [span.text for doc in spans for span in doc]
         probabilities = self.classifier.predict_proba(flat, batch_size=self.batch_size)
         decided = self.classifier.decide(probabilities, threshold=threshold)

@@ -66,8 +66,21 @@ def _download_from_mlflow(uri: str) -> str:
         local = mlflow.artifacts.download_artifacts(artifact_uri=uri.rstrip("/"))
     except Exception as error:  # mlflow raises many types; all mean "not there"
         raise SlantError("E030", model=uri, reason=str(error).splitlines()[0]) from None
-    # A pyfunc model logged by Slant keeps the HF folder under artifacts/model.
-    for candidate in (Path(local) / "artifacts" / "model", Path(local)):
+    # A pyfunc model logged by Slant keeps the HF folder as its artifact "model", at the path the
+    # MLmodel file names (artifacts/<name of the logged folder>).
+    candidates = [Path(local) / _pyfunc_artifact_path(Path(local), "model"), Path(local) / "artifacts" / "model", Path(local)]
+    for candidate in candidates:
         if (candidate / "config.json").exists():
             return str(candidate)
     raise SlantError("E030", model=uri, reason="the registered model holds no Hugging Face folder")
+
+
+def _pyfunc_artifact_path(local: Path, name: str) -> str:
+    """Where a pyfunc model's artifact `name` lies, relative to the model folder ('' if unknown)."""
+    import yaml
+
+    try:
+        spec = yaml.safe_load((local / "MLmodel").read_text(encoding="utf-8")) or {}
+        return str(spec["flavors"]["python_function"]["artifacts"][name]["path"])
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return ""

@@ -50,7 +50,8 @@ def released_model_dir() -> Path:
 
 @pytest.fixture
 def mlflow_local(tmp_path, monkeypatch):
-    """An isolated embedded MLflow store for one test."""
+    """An isolated embedded MLflow store for one test (artifacts land in tmp_path too)."""
+    monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     import mlflow
@@ -69,3 +70,58 @@ def write_ptc(folder: Path, articles: dict[str, str], spans: list[tuple[str, str
     labels = folder / "labels.txt"
     labels.write_text("".join(f"{a}\t{t}\t{s}\t{e}\n" for a, t, s, e in spans), encoding="utf-8")
     return articles_dir, labels
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """A real `mlflow server` on loopback with a SQLite backend and proxied artifacts.
+
+    Yields its URI; tests point MLFLOW_TRACKING_URI at it with `monkeypatch`.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    root = tmp_path_factory.mktemp("mlflow-server")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(port),
+         "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
+         "--artifacts-destination", str(root / "artifacts"), "--workers", "1"],
+        stdout=open(root / "server.log", "wb"), stderr=subprocess.STDOUT,
+    )
+    uri = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"mlflow server exited: {(root / 'server.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{uri}/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(1)
+    else:
+        process.kill()
+        raise RuntimeError("mlflow server did not answer /health within 120 s")
+    yield uri
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture
+def mlflow_remote(mlflow_server, monkeypatch):
+    """Point MLflow at the real loopback server for one test."""
+    import mlflow
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    mlflow.set_tracking_uri(mlflow_server)
+    yield mlflow_server
+    mlflow.set_tracking_uri(None)

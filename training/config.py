@@ -127,8 +127,11 @@ def _check(ok: bool, key: str, value: Any, problem: str):
         raise SlantError("E021", key=key, value=value, problem=problem)
 
 
-def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> Config:
-    """Read a YAML config (sections model/data/train/tracking), apply overrides, validate."""
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None, schema: type = Config):
+    """Read a YAML config (sections model/data/train/tracking), apply overrides, validate.
+
+    `schema` is the dataclass of sections to fill (`Config` for training; retraining has its own).
+    """
     raw: dict = {}
     if path is not None:
         path = Path(path)
@@ -149,8 +152,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         if not isinstance(raw[section], dict):
             raise SlantError("E021", key=section, value=raw[section], problem="must be a mapping")
         raw[section][name] = yaml.safe_load(value) if value != "" else None
-    config = Config()
-    sections = {f.name: f for f in dataclasses.fields(Config)}
+    config = schema()
+    sections = {f.name: f for f in dataclasses.fields(schema)}
     for section, values in raw.items():
         if section not in sections:
             raise SlantError("E022", key=section, valid=", ".join(sections))

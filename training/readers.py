@@ -148,6 +148,11 @@ def read_labelled_file(path: str | Path, label_set: LabelSet | None = None) -> D
         text = record.get("text")
         if not isinstance(text, str) or not text.strip():
             raise SlantError("E003", path=path, line=line_no, problem="missing or empty 'text'")
+        if "spans" in record and "labels" not in record:
+            raise SlantError(
+                "E003", path=path, line=line_no,
+                problem="span-level record; give sentence-level {text, labels} or use `slant retrain` annotations",
+            )
         labels = record.get("labels", [])
         if isinstance(labels, str):
             labels = [part.strip() for part in labels.replace("|", ";").split(";") if part.strip()]

@@ -1,0 +1,273 @@
+"""How fast `slant score` is on this machine, against a naive baseline, and what each fast path costs in quality.
+
+    python benchmarks/score_speed.py                       # the released model, all paths
+    python benchmarks/score_speed.py --model path/to/model --paths baseline,torch
+
+Corpus: PTC's 90 unlabelled test articles, repeated until it holds at least --min-sentences
+sentences. Paths, each run in its own process so that its peak RSS is its own:
+
+* baseline: `transformers.pipeline("text-classification", top_k=None)` called once per document
+  on that document's sentences (same splitter), the naive loop most people write first; it is
+  measured on a prefix of at least --baseline-sentences sentences (it is slow) and reported as
+  a rate;
+* torch / onnx / onnx-int8: `Scorer.score_file` on the whole corpus as JSONL, i.e. the full
+  product path: reading, splitting, batching, scoring, and writing Parquet.
+
+Quality: micro-F1 of every path on the PTC articles a training run with test_fraction=0.2,
+seed=13 holds out (`slant evaluate --held-out 0.2`), with the model's tuned thresholds. The int8
+run is recorded by `validate_int8`, which is what allows `--backend onnx-int8` when it is within
+0.01 of fp32.
+
+Efficiency: useful FLOPs per sentence = 2 x (non-embedding parameters) x (mean tokens) + the
+attention products 4 x layers x tokens^2 x hidden; divided into the best path's rate and set
+against the CPU's fp32 peak (cores x clock x FLOPs/cycle from its vector units) and a measured
+large-GEMM rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data" / "ptc"
+PATHS = ("baseline", "torch", "onnx", "onnx-int8")
+
+
+def build_corpus(articles: Path, min_sentences: int) -> tuple[list[dict], int]:
+    from slant.inference.splitter import split_sentences
+
+    texts = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(articles.glob("*.txt"))]
+    counts = [len(split_sentences(text)) for _, text in texts]
+    docs, sentences, copy = [], 0, 0
+    while sentences < min_sentences:
+        for (name, text), n in zip(texts, counts):
+            docs.append({"id": f"{name}-{copy}", "text": text})
+            sentences += n
+        copy += 1
+    return docs, sentences
+
+
+# -- one path, in a child process ----------------------------------------------------------
+def run_baseline(model: str, docs: list[dict], min_sentences: int, threads: int) -> dict:
+    import torch
+    from transformers import pipeline
+
+    from slant.inference.splitter import split_sentences
+
+    torch.set_num_threads(threads)
+    classify = pipeline("text-classification", model=model, top_k=None, device="cpu")
+    classify(["Warm-up sentence."])
+    sentences, started = 0, time.perf_counter()
+    for doc in docs:
+        batch = [span.text for span in split_sentences(doc["text"])]
+        classify(batch)
+        sentences += len(batch)
+        if sentences >= min_sentences:
+            break
+    return {"sentences": sentences, "seconds": time.perf_counter() - started}
+
+
+def run_scorer(model: str, backend: str, corpus: Path, threads: int) -> dict:
+    from slant.inference.batch import Scorer
+
+    scorer = Scorer.load(model, backend=backend, threads=threads)
+    scorer.score_texts(["Warm-up sentence."])
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        totals = scorer.score_file(corpus, Path(out) / "scores")
+        seconds = time.perf_counter() - started
+    return {"sentences": totals.sentences, "documents": totals.scored, "seconds": seconds}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. Not `ru_maxrss`: Linux carries that over from the parent across
+    fork and exec, so a child would report the parent's peak."""
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(args) -> int:
+    if args.one == "baseline":
+        docs = [json.loads(line) for line in open(args.corpus, encoding="utf-8")]
+        result = run_baseline(args.model, docs, args.baseline_sentences, args.threads)
+    else:
+        result = run_scorer(args.model, args.one, Path(args.corpus), args.threads)
+    result["peak_rss_mb"] = peak_rss_mb()
+    print("RESULT " + json.dumps(result))
+    return 0
+
+
+def measure(path: str, args, corpus: Path) -> dict:
+    command = [sys.executable, __file__, "--one", path, "--corpus", str(corpus), "--model", args.model,
+               "--threads", str(args.threads), "--baseline-sentences", str(args.baseline_sentences)]
+    done = subprocess.run(command, capture_output=True, text=True,
+                          env={**os.environ, "TOKENIZERS_PARALLELISM": "false"})
+    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    if done.returncode or not lines:
+        raise SystemExit(f"{path} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(lines[-1][len("RESULT "):])
+    result["sentences_per_s"] = result["sentences"] / result["seconds"]
+    return result
+
+
+# -- quality ------------------------------------------------------------------------------
+def held_out_quality(model: str, paths: list[str], articles: Path, labels: Path, fraction: float, seed: int) -> dict:
+    import numpy as np
+
+    from slant.inference.batch import load_backend
+    from slant.models.metrics import multilabel_report
+    from slant.training.evaluate import load_evaluation_data
+
+    data = load_evaluation_data(str(articles), str(labels), held_out=fraction, seed=seed)
+    texts = list(data["text"])
+    labels_of = load_backend(model, "torch").labels
+    targets = np.zeros((len(texts), len(labels_of)), dtype=int)
+    index = {label: j for j, label in enumerate(labels_of)}
+    for i, row in enumerate(data["labels"]):
+        for label in row:
+            targets[i, index[label]] = 1
+    mask = np.asarray(data["mask"]) > 0 if "mask" in data.column_names else np.ones_like(targets, bool)
+    description = f"PTC held-out {fraction:.0%} (seed {seed}), {len(texts)} sentences"
+    quality = {}
+    for path in paths:
+        if path == "baseline":
+            continue
+        if path == "onnx-int8":
+            from slant.inference.onnx_runtime import validate_int8
+
+            validation = validate_int8(model, texts, targets, mask, data=description)
+            quality[path] = validation.int8_micro_f1
+            continue
+        backend = load_backend(model, path)
+        decided = (backend.predict_proba(texts) >= backend.cutoffs()) & mask
+        quality[path] = float(multilabel_report(targets, decided.astype(int), labels_of)["micro_f1"])
+    quality["data"] = description
+    return quality
+
+
+# -- efficiency ---------------------------------------------------------------------------
+def flops_per_sentence(model: str, docs: list[dict]) -> tuple[float, float]:
+    """(useful FLOPs per sentence, mean tokens per sentence) for the corpus's sentences."""
+    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+
+    from slant.inference.splitter import split_sentences
+
+    config = AutoConfig.from_pretrained(model)
+    network = AutoModelForSequenceClassification.from_pretrained(model)
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    embedding = sum(p.numel() for n, p in network.named_parameters() if "embeddings" in n)
+    dense = sum(p.numel() for p in network.parameters()) - embedding
+    unique = {d["id"].rsplit("-", 1)[0]: d["text"] for d in docs}
+    sentences = [s.text for text in unique.values() for s in split_sentences(text)]
+    lengths = [len(ids) for ids in tokenizer(sentences, truncation=True, max_length=128)["input_ids"]]
+    mean = sum(lengths) / len(lengths)
+    attention = sum(4 * config.num_hidden_layers * n * n * config.hidden_size for n in lengths) / len(lengths)
+    return 2 * dense * mean + attention, mean
+
+
+def cpu_peak_gflops(threads: int) -> tuple[float, float, str]:
+    """(theoretical fp32 peak, measured large-GEMM rate, description), in GFLOP/s."""
+    import torch
+
+    flags = open("/proc/cpuinfo").read()
+    mhz = max(float(line.split(":")[1]) for line in flags.splitlines() if line.startswith("cpu MHz"))
+    if " avx512f" in flags:
+        per_cycle, units = 64, "AVX-512, 2 FMA units"
+    elif " avx2" in flags and " fma" in flags:
+        per_cycle, units = 32, "AVX2, 2 FMA units"
+    else:
+        per_cycle, units = 8, "SSE"
+    theoretical = threads * mhz / 1000 * per_cycle
+    torch.set_num_threads(threads)
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    a @ b
+    started, repeats = time.perf_counter(), 10
+    for _ in range(repeats):
+        a @ b
+    measured = repeats * 2 * 2048**3 / (time.perf_counter() - started) / 1e9
+    return theoretical, measured, f"{threads} cores x {mhz / 1000:.2f} GHz x {per_cycle} FLOPs/cycle ({units})"
+
+
+def main(argv=None) -> int:
+    from slant.inference.batch import available_cores
+    from slant.models.encoder import released_model_path
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=str(released_model_path()))
+    parser.add_argument("--articles", type=Path, default=SHARED / "test-articles")
+    parser.add_argument("--min-sentences", type=int, default=20_000)
+    parser.add_argument("--baseline-sentences", type=int, default=2_000)
+    parser.add_argument("--paths", default=",".join(PATHS))
+    parser.add_argument("--threads", type=int, default=available_cores())
+    parser.add_argument("--eval-articles", type=Path, default=SHARED / "train-articles")
+    parser.add_argument("--eval-labels", type=Path, default=SHARED / "train-labels-task-flc-tc")
+    parser.add_argument("--held-out", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--no-quality", action="store_true", help="skip the held-out micro-F1")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--one", choices=PATHS, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        return child(args)
+
+    paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+    docs, n_sentences = build_corpus(args.articles, args.min_sentences)
+    print(f"corpus: {len(docs)} documents, {n_sentences} sentences ({args.articles.name} repeated); "
+          f"model {args.model}; {args.threads} threads", flush=True)
+    results = {}
+    with tempfile.TemporaryDirectory() as folder:
+        corpus = Path(folder) / "corpus.jsonl"
+        with open(corpus, "w", encoding="utf-8") as file:
+            for doc in docs:
+                file.write(json.dumps(doc) + "\n")
+        if "onnx-int8" in paths and "onnx" not in paths:
+            paths.insert(paths.index("onnx-int8"), "onnx")
+        quality = {} if args.no_quality else held_out_quality(
+            args.model, paths, args.eval_articles, args.eval_labels, args.held_out, args.seed)
+        for path in paths:
+            if path == "onnx-int8" and "onnx-int8" not in quality:
+                print("onnx-int8: skipped (needs a validation; run without --no-quality)")
+                continue
+            results[path] = measure(path, args, corpus)
+            print(f"{path}: {results[path]['sentences_per_s']:.1f} sentences/s, "
+                  f"peak RSS {results[path]['peak_rss_mb']:.0f} MB", flush=True)
+
+    flops, mean_tokens = flops_per_sentence(args.model, docs)
+    theoretical, gemm, cpu = cpu_peak_gflops(args.threads)
+    base = results.get("baseline", {}).get("sentences_per_s")
+    reference = quality.get("torch")
+    print()
+    print("| path | sentences/s | x baseline | peak RSS (MB) | micro-F1 | delta vs torch fp32 | GFLOP/s | % of fp32 peak |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for path, result in results.items():
+        rate = result["sentences_per_s"]
+        f1 = quality.get(path)
+        gflops = rate * flops / 1e9
+        print(f"| {path} | {rate:.1f} | {rate / base if base else float('nan'):.2f} | {result['peak_rss_mb']:.0f} | "
+              f"{'' if f1 is None else f'{f1:.4f}'} | "
+              f"{'' if f1 is None or reference is None else f'{f1 - reference:+.4f}'} | "
+              f"{gflops:.1f} | {100 * gflops / theoretical:.1f} |")
+    print(f"\nFLOPs per sentence: {flops / 1e9:.3f} GFLOP (mean {mean_tokens:.1f} tokens); CPU fp32 peak "
+          f"{theoretical:.0f} GFLOP/s ({cpu}); measured 2048^3 GEMM {gemm:.0f} GFLOP/s")
+    if quality:
+        print(f"quality on {quality['data']}")
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "quality": quality, "flops_per_sentence": flops,
+                                         "mean_tokens": mean_tokens, "peak_gflops": theoretical,
+                                         "gemm_gflops": gemm, "cpu": cpu, "sentences": n_sentences}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

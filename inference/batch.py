@@ -1,0 +1,418 @@
+"""Fast batch scoring: the `Scorer` Python API and the local streaming engine of `slant score`.
+
+Why it is fast on a CPU:
+
+* sentences of many documents are scored together, sorted by token length, and cut into
+  batches by a token budget, so each batch is padded only to its own longest sentence
+  ("dynamic padding") and hardly any compute goes to padding;
+* tokenising happens once per chunk, in Rust, without padding; padding is a numpy fill;
+* the model runs under `torch.inference_mode` with one intra-op thread per available core and
+  no inter-op threads (a BERT forward pass has no parallel branches to run);
+* while the model works on one chunk, a reader thread reads and splits the next one (torch
+  releases the GIL inside its kernels), through a queue of at most `queue_chunks` chunks so
+  memory stays bounded whatever the corpus size;
+* the backend can be ONNX Runtime instead of torch (see `onnx_runtime.py`).
+
+    >>> scorer = Scorer.load()                         # the released model, once
+    >>> result = scorer.score_text("Only a fool would believe them.")
+    >>> results = scorer.score_texts(["First text.", "Second text."])
+    >>> frame = scorer.to_frame(results, "sentences")  # pandas; as_arrow=True for Arrow
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import os
+import queue
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from slant.inference import rows
+from slant.inference.predictor import DocumentResult, SentenceResult
+from slant.inference.sinks import ChunkedWriter, Totals
+from slant.inference.sources import DEFAULT_MAX_CHARS, NO_SENTENCES, Document, Reject, Source, open_source
+from slant.inference.splitter import Span, split_sentences
+from slant.models.errors import SlantError
+
+BACKENDS = ("torch", "onnx", "onnx-int8")
+MAX_LENGTH = 128  # tokens per sentence, as in training (models/classifier.py)
+DEFAULT_MAX_TOKENS = 8192  # tokens per batch, padding included
+DEFAULT_MAX_BATCH = 256  # sentences per batch
+DEFAULT_CHUNK_RECORDS = 128  # input records per committed chunk
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Give torch one intra-op thread per core we may use and no extra inter-op threads."""
+    import torch
+
+    threads = threads or available_cores()
+    torch.set_num_threads(threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # only settable before the first parallel op; keep what is there
+        pass
+    return threads
+
+
+def length_batches(lengths: Sequence[int], max_tokens: int = DEFAULT_MAX_TOKENS,
+                   max_batch: int = DEFAULT_MAX_BATCH) -> list[np.ndarray]:
+    """Index groups, longest sentences first, each costing at most `max_tokens` once padded."""
+    lengths = np.asarray(lengths)
+    order = np.argsort(-lengths, kind="stable")
+    batches, begin = [], 0
+    while begin < len(order):
+        longest = max(int(lengths[order[begin]]), 1)
+        size = max(1, min(max_batch, max_tokens // longest))
+        batches.append(order[begin : begin + size])
+        begin += size
+    return batches
+
+
+class Backend:
+    """Sentences in, one probability per label out. Subclasses run the network in `forward`."""
+
+    name = "torch"
+
+    def __init__(self, tokenizer, labels: list[str], thresholds: dict[str, float], model_name: str,
+                 max_tokens: int = DEFAULT_MAX_TOKENS, max_batch: int = DEFAULT_MAX_BATCH):
+        self.tokenizer = tokenizer
+        self.labels = labels
+        self.thresholds = thresholds
+        self.model_name = model_name
+        self.max_tokens = max_tokens
+        self.max_batch = max_batch
+        self._pad_id = tokenizer.pad_token_id or 0
+        self._wants_token_types = "token_type_ids" in tokenizer.model_input_names
+
+    def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Logits (batch, n_labels) for int64 `input_ids`, `attention_mask` (+ `token_type_ids`)."""
+        raise NotImplementedError
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities of shape (len(texts), n_labels), rows in input order."""
+        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        if not len(texts):
+            return out
+        ids = self.tokenizer(list(texts), truncation=True, max_length=MAX_LENGTH, padding=False,
+                             return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
+        for index in length_batches(lengths, self.max_tokens, self.max_batch):
+            logits = self.forward(self._pad([ids[i] for i in index], lengths[index]))
+            out[index] = 1.0 / (1.0 + np.exp(-logits.astype(np.float32)))
+        return out
+
+    def _pad(self, ids: list[list[int]], lengths: np.ndarray) -> dict[str, np.ndarray]:
+        width = int(lengths.max())
+        input_ids = np.full((len(ids), width), self._pad_id, dtype=np.int64)
+        for row, sequence in enumerate(ids):
+            input_ids[row, : len(sequence)] = sequence
+        inputs = {"input_ids": input_ids,
+                  "attention_mask": (np.arange(width)[None, :] < lengths[:, None]).astype(np.int64)}
+        if self._wants_token_types:
+            inputs["token_type_ids"] = np.zeros_like(input_ids)
+        return inputs
+
+    def cutoffs(self, threshold: float | None = None) -> np.ndarray:
+        """Per-label decision thresholds; `threshold` overrides all the tuned ones."""
+        return np.array([threshold if threshold is not None else self.thresholds[label] for label in self.labels],
+                        dtype=np.float32)
+
+    def fingerprint(self) -> dict:
+        """What identifies the scores this backend gives, for resuming a run safely."""
+        return {"backend": self.name, "model": self.model_name, "weights": _model_digest(self.model_name)}
+
+
+class TorchBackend(Backend):
+    name = "torch"
+
+    def __init__(self, classifier, **kwargs):
+        super().__init__(classifier.tokenizer, classifier.labels, classifier.thresholds, classifier.name, **kwargs)
+        self.model = classifier.model.eval()
+        self._accepts = set(inspect.signature(self.model.forward).parameters)
+
+    def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            tensors = {k: torch.from_numpy(v) for k, v in inputs.items() if k in self._accepts}
+            return self.model(**tensors).logits.float().numpy()
+
+
+def _model_digest(model_name: str) -> str:
+    """A short hash of a model folder's config and weights (size and modification time)."""
+    folder = Path(model_name)
+    if not folder.is_dir():
+        return ""
+    digest = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.name == "config.json":
+            digest.update(path.read_bytes())
+        elif path.suffix in (".safetensors", ".bin", ".onnx"):
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def load_backend(model: str | Path | None = None, backend: str = "torch", threads: int | None = None,
+                 **kwargs) -> Backend:
+    """Load a model once for scoring: `backend` is "torch", "onnx" or "onnx-int8"."""
+    if backend not in BACKENDS:
+        raise SlantError("E021", key="--backend", value=backend, problem=f"choose one of {', '.join(BACKENDS)}")
+    threads = threads or available_cores()
+    if backend == "torch":
+        from slant.models.classifier import SlantClassifier
+
+        configure_threads(threads)
+        return TorchBackend(SlantClassifier.from_pretrained(model), **kwargs)
+    from slant.inference.onnx_runtime import OnnxBackend
+
+    return OnnxBackend.load(model, int8=backend == "onnx-int8", threads=threads, **kwargs)
+
+
+# -- the Python API -----------------------------------------------------------------------
+class Scorer:
+    """Load a model once, then score a text, a list of texts, a stream of texts, or a corpus file.
+
+    Results are `DocumentResult`s (plain dataclasses, as `Predictor` returns) or tables.
+    """
+
+    def __init__(self, backend: Backend, threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS,
+                 strongest_k: int = rows.STRONGEST_K):
+        self.backend = backend
+        self.threshold = threshold
+        self.max_chars = max_chars
+        self.strongest_k = strongest_k
+        self._cutoffs = backend.cutoffs(threshold)
+
+    @classmethod
+    def load(cls, model: str | Path | None = None, backend: str = "torch", threads: int | None = None,
+             threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS, **backend_options) -> "Scorer":
+        """`model`: a folder, a `models:/` URI, or None for the released model."""
+        return cls(load_backend(model, backend, threads, **backend_options), threshold=threshold, max_chars=max_chars)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.backend.labels
+
+    # one text, a list, a stream
+    def score_text(self, text: str, doc_id: str | None = None) -> DocumentResult:
+        return self.score_texts([text], None if doc_id is None else [doc_id])[0]
+
+    def score_texts(self, texts: Sequence[str], ids: Sequence[str] | None = None) -> list[DocumentResult]:
+        if ids is not None and len(ids) != len(texts):
+            raise SlantError("E021", key="ids", value=f"{len(ids)} ids", problem=f"expected one per text ({len(texts)})")
+        pairs = zip(ids, texts) if ids is not None else texts
+        return list(self.score_iter(pairs, chunk_size=max(1, len(texts))))
+
+    def score_iter(self, documents: Iterable[str | tuple[str, str]], chunk_size: int = 64) -> Iterator[DocumentResult]:
+        """Results in input order for texts or (doc_id, text) pairs; never more than one chunk in memory."""
+        batch: list[tuple[int, str | None, str]] = []
+        for number, item in enumerate(documents, start=1):
+            doc_id, text = item if isinstance(item, tuple) else (None, item)
+            self._check(text, number)
+            batch.append((number, None if doc_id is None else str(doc_id), text))
+            if len(batch) >= chunk_size:
+                yield from self._score_batch(batch)
+                batch = []
+        if batch:
+            yield from self._score_batch(batch)
+
+    def _check(self, text, number: int):
+        if not isinstance(text, str):
+            raise SlantError("E003", path="documents", line=number, problem=f"expected text, got {type(text).__name__}")
+        if len(text) > self.max_chars:
+            raise SlantError("E051", size=len(text), limit=self.max_chars)
+
+    def _score_batch(self, batch: list[tuple[int, str | None, str]]) -> list[DocumentResult]:
+        chunk = self.score_chunk([n for n, _, _ in batch], [i for _, i, _ in batch], [t for _, _, t in batch])
+        return self.results(chunk)
+
+    # the columnar core, shared by the API and both engines
+    def score_chunk(self, record_nos: list[int], doc_ids: list[str | None], texts: list[str],
+                    spans: list[list[Span]] | None = None) -> rows.ScoredChunk:
+        """Score documents whose sentences may already be split (`spans`), all in one pass."""
+        spans = spans if spans is not None else [split_sentences(text) for text in texts]
+        probabilities = self.backend.predict_proba([span.text for doc in spans for span in doc])
+        return rows.ScoredChunk(doc_ids=list(doc_ids), record_nos=list(record_nos),
+                                text_lengths=[len(t) for t in texts], spans=spans, probabilities=probabilities,
+                                flags=probabilities >= self._cutoffs, labels=self.labels)
+
+    def results(self, chunk: rows.ScoredChunk) -> list[DocumentResult]:
+        offsets = chunk.offsets()
+        out = []
+        for d, spans in enumerate(chunk.spans):
+            sentences = []
+            for index, span in enumerate(spans):
+                row = offsets[d] + index
+                sentences.append(SentenceResult(
+                    index, span.start, span.end, span.text,
+                    [self.labels[j] for j in np.flatnonzero(chunk.flags[row])],
+                    dict(zip(self.labels, chunk.probabilities[row].astype(float).tolist())),
+                ))
+            out.append(DocumentResult(sentences, doc_id=chunk.doc_ids[d], model=self.backend.model_name,
+                                      text_length=chunk.text_lengths[d], extra={"record_no": chunk.record_nos[d]}))
+        return out
+
+    # tables
+    def to_frame(self, results: Sequence[DocumentResult], table: str = "sentences", as_arrow: bool = False):
+        """Results as the `sentences` or `documents` table of `slant score` (pandas, or Arrow)."""
+        chunk = self._chunk_from_results(results)
+        if table == "sentences":
+            arrow = rows.sentence_table(chunk)
+        elif table == "documents":
+            arrow = rows.document_table(chunk, self.strongest_k)
+        else:
+            raise SlantError("E021", key="table", value=table, problem="choose sentences or documents")
+        return arrow if as_arrow else arrow.to_pandas()
+
+    def _chunk_from_results(self, results: Sequence[DocumentResult]) -> rows.ScoredChunk:
+        n_labels = len(self.labels)
+        scores = [[s.scores[label] for label in self.labels] for r in results for s in r.sentences]
+        probabilities = np.asarray(scores, dtype=np.float32).reshape(-1, n_labels)
+        flags = np.zeros(probabilities.shape, dtype=bool)
+        index = {label: j for j, label in enumerate(self.labels)}
+        row = 0
+        for result in results:
+            for sentence in result.sentences:
+                flags[row, [index[label] for label in sentence.labels]] = True
+                row += 1
+        return rows.ScoredChunk(
+            doc_ids=[r.doc_id for r in results],
+            record_nos=[r.extra.get("record_no", n) for n, r in enumerate(results, start=1)],
+            text_lengths=[r.text_length for r in results],
+            spans=[[Span(s.start, s.end, s.text) for s in r.sentences] for r in results],
+            probabilities=probabilities, flags=flags, labels=list(self.labels),
+        )
+
+    # a corpus file
+    def score_file(self, input_path: str | Path, out: str | Path, *, input_format: str | None = None,
+                   id_field: str | None = "id", text_field: str = "text", output_format: str = "parquet",
+                   chunk_size: int = DEFAULT_CHUNK_RECORDS, overwrite: bool = False, progress: str = "off") -> Totals:
+        """Score a corpus into an output folder (see `sinks.py`), resuming a run already there."""
+        from slant.inference.progress import Progress
+
+        source = open_source(input_path, input_format, id_field=id_field, text_field=text_field,
+                             max_chars=self.max_chars)
+        writer = ChunkedWriter(out, self.run_settings(source, input_format), output_format, overwrite=overwrite)
+        if writer.complete:
+            return writer.totals
+        meter = Progress(source.size, source.unit, mode=progress)
+        try:
+            return score_corpus(self, source, writer, chunk_size=chunk_size, progress=meter)
+        finally:
+            meter.close()
+
+    def run_settings(self, source: Source, input_format: str | None) -> dict:
+        """Everything that changes the results of a run: a resumed run must match all of it."""
+        return {
+            "input": source.fingerprint(), "input_format": source.format,
+            "id_field": source.id_field, "text_field": source.text_field, "max_chars": source.max_chars,
+            **self.backend.fingerprint(), "labels": list(self.labels),
+            "thresholds": {label: float(self.threshold if self.threshold is not None else self.backend.thresholds[label])
+                           for label in self.labels},
+            "strongest_k": self.strongest_k,
+        }
+
+
+# -- the local streaming engine -----------------------------------------------------------
+@dataclass
+class _SplitChunk:
+    """Input records (last_record - first + 1 of them), split into sentences, ready to score."""
+
+    documents: list[Document]
+    spans: list[list[Span]]
+    rejects: list[Reject]
+    last_record: int
+    position: int
+
+
+_END = object()
+
+
+def split_or_reject(item: Document | Reject) -> list[Span] | Reject:
+    """A document's sentences, or a `Reject` for a rejected record or a text without sentences."""
+    if isinstance(item, Reject):
+        return item
+    spans = split_sentences(item.text)
+    if not spans:
+        return Reject(item.record_no, item.location, NO_SENTENCES, "no sentence found in the text",
+                      item.doc_id, item.position)
+    return spans
+
+
+def _read_chunks(source: Source, after: int, chunk_size: int, out: queue.Queue, stop: threading.Event):
+    """Reader thread: records after `after`, split and grouped into chunks, into `out`."""
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        chunk = _SplitChunk([], [], [], after, 0)
+        for item in source:
+            if item.record_no <= after:
+                continue  # committed by an earlier run
+            split = split_or_reject(item)
+            if isinstance(split, Reject):
+                chunk.rejects.append(split)
+            else:
+                chunk.documents.append(item)
+                chunk.spans.append(split)
+            chunk.last_record, chunk.position = item.record_no, item.position
+            if len(chunk.documents) + len(chunk.rejects) >= chunk_size:
+                if not put(chunk):
+                    return
+                chunk = _SplitChunk([], [], [], chunk.last_record, chunk.position)
+        if chunk.documents or chunk.rejects:
+            if not put(chunk):
+                return
+        put(_END)
+    except BaseException as error:  # handed to the scoring thread, which raises it
+        put(error)
+
+
+def score_corpus(scorer: Scorer, source: Source, writer: ChunkedWriter, chunk_size: int = DEFAULT_CHUNK_RECORDS,
+                 progress=None, queue_chunks: int = 2) -> Totals:
+    """Score every record of `source` not yet committed in `writer`; returns the run's totals."""
+    if chunk_size < 1:
+        raise SlantError("E021", key="--chunk-size", value=chunk_size, problem="must be at least 1")
+    chunks: queue.Queue = queue.Queue(maxsize=queue_chunks)
+    stop = threading.Event()
+    reader = threading.Thread(target=_read_chunks, args=(source, writer.last_record, chunk_size, chunks, stop),
+                              name="slant-reader", daemon=True)
+    reader.start()
+    try:
+        while (chunk := chunks.get()) is not _END:
+            if isinstance(chunk, BaseException):
+                raise chunk
+            scored = scorer.score_chunk([d.record_no for d in chunk.documents], [d.doc_id for d in chunk.documents],
+                                        [d.text for d in chunk.documents], chunk.spans)
+            added = writer.commit(chunk.last_record, rows.sentence_table(scored),
+                                  rows.document_table(scored, scorer.strongest_k), rows.reject_table(chunk.rejects))
+            if progress is not None:
+                progress.update(chunk.position, added.scored, added.sentences)
+        return writer.finish()
+    finally:
+        stop.set()
+        reader.join(timeout=5)
+
+
+__all__ = ["Scorer", "Backend", "TorchBackend", "load_backend", "score_corpus", "length_batches",
+           "configure_threads", "BACKENDS"]

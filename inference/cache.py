@@ -1,0 +1,113 @@
+"""Per-sentence caches, so re-checking an edited draft only scores the sentences that changed.
+
+An editor submits the same draft many times while revising it; sentence scores depend only on
+the sentence's text (the model sees one sentence at a time), so they can be reused exactly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import OrderedDict
+from typing import Generic, Sequence, TypeVar
+
+import numpy as np
+
+from slant.inference.splitter import _LINE, Span, split_sentences
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class LRUCache(Generic[K, V]):
+    """A thread-safe least-recently-used map holding at most `size` entries (0 disables it)."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: K) -> V | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return self._items[key]
+            self.misses += 1
+            return None
+
+    def put(self, key: K, value: V) -> None:
+        if self.size <= 0:
+            return
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class CachedClassifier:
+    """Wraps a `SlantClassifier` so `predict_proba` scores only sentences it has not seen.
+
+    Everything else (labels, thresholds, `decide`, the model itself) is the wrapped classifier's.
+    `model_lock`, if given, is held while the model runs, so that lookups never wait for it.
+    """
+
+    def __init__(self, classifier, size: int = 20_000, model_lock: threading.Lock | None = None):
+        self.classifier = classifier
+        self.cache: LRUCache[str, np.ndarray] = LRUCache(size)
+        self.model_lock = model_lock or contextlib.nullcontext()
+
+    def __getattr__(self, name):
+        return getattr(self.classifier, name)
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        texts = list(texts)
+        out = np.zeros((len(texts), len(self.classifier.labels)), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            row = self.cache.get(text)
+            if row is None:
+                missing.setdefault(text, []).append(i)
+            else:
+                out[i] = row
+        if missing:
+            with self.model_lock:
+                scored = self.classifier.predict_proba(list(missing), batch_size=batch_size)
+            for (text, rows), probabilities in zip(missing.items(), scored):
+                self.cache.put(text, probabilities)
+                out[rows] = probabilities
+        return out
+
+
+class CachedSplitter:
+    """`split_sentences` with the sentences of each line cached.
+
+    The splitter treats every line on its own (line breaks are hard boundaries), so a text's
+    sentences are its lines' sentences shifted by each line's start; an edit to one paragraph
+    re-splits only that paragraph.
+    """
+
+    def __init__(self, size: int = 5_000):
+        self.cache: LRUCache[str, list[Span]] = LRUCache(size)
+        # pysbd's Segmenter keeps the text being split on the instance (`original_text`), and
+        # `split_sentences` shares one instance, so two threads splitting at once can swap
+        # texts. Splitting is pure Python, so the lock costs no parallelism.
+        self._split_lock = threading.Lock()
+
+    def __call__(self, text: str) -> list[Span]:
+        spans: list[Span] = []
+        for line in _LINE.finditer(text):
+            local = self.cache.get(line.group())
+            if local is None:
+                with self._split_lock:
+                    local = split_sentences(line.group())
+                self.cache.put(line.group(), local)
+            offset = line.start()
+            spans.extend(Span(s.start + offset, s.end + offset, s.text) for s in local)
+        return spans

@@ -1,0 +1,309 @@
+"""`slant serve`'s web app: an editor's page and a JSON API over one loaded model.
+
+    app = create_app(Predictor.load())      # the model is loaded once, by the caller
+    uvicorn.run(app, host="127.0.0.1")
+
+Routes: `GET /` the page, `POST /api/analyse` a draft in, sentences with techniques,
+probabilities and trigger words out; `GET /api/techniques` the legend; `GET /health`;
+`GET /openapi.json` the API's schema. Texts over `max_chars` are refused with 413 before any
+model work, and request bodies are capped in bytes before they are parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from slant.inference.cache import CachedClassifier, CachedSplitter
+from slant.inference.explain import OcclusionExplainer
+from slant.inference.predictor import DocumentResult, Predictor
+from slant.models.errors import SlantError
+from slant.models.labels import LabelSet, load_labels
+
+DEFAULT_MAX_CHARS = 100_000
+DEFAULT_CACHE_SENTENCES = 20_000
+STATIC = Path(str(resources.files("slant.inference").joinpath("static")))
+
+# The page loads only its own files; nothing inline, nothing from elsewhere.
+SECURITY_HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+# -- API schema -----------------------------------------------------------------------------
+class AnalyseRequest(BaseModel):
+    text: str = Field(description="The draft as plain text.")
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="One threshold for all techniques; default: the model's tuned ones."
+    )
+    labels: list[str] | None = Field(None, description="Only report these technique ids.")
+    triggers: bool = Field(True, description="Find the trigger words of each flagged technique.")
+
+
+class Trigger(BaseModel):
+    start: int = Field(description="Character offset into the submitted text.")
+    end: int
+    text: str
+    weight: float = Field(description="How far the technique's logit falls when these words are deleted.")
+
+
+class Sentence(BaseModel):
+    start: int = Field(description="Character offset into the submitted text.")
+    end: int
+    text: str
+    labels: list[str] = Field(description="Technique ids at or over threshold, most probable first.")
+    scores: dict[str, float] = Field(description="Probability of every technique.")
+    triggers: dict[str, list[Trigger]] = Field(description="Trigger phrases per flagged technique.")
+
+
+class Summary(BaseModel):
+    sentences: int
+    flagged: int
+    by_label: dict[str, int] = Field(description="Flagged sentences per technique id.")
+
+
+class Analysis(BaseModel):
+    model: str
+    text_length: int
+    sentences: list[Sentence]
+    summary: Summary
+
+
+class Technique(BaseModel):
+    id: str
+    name: str
+    definition: str
+
+
+class Health(BaseModel):
+    status: str
+    model: str
+    max_chars: int
+
+
+class Problem(BaseModel):
+    code: str
+    detail: str
+
+
+# -- the model behind the API -----------------------------------------------------------------
+class Analyser:
+    """One predictor and explainer with per-sentence caches, shared by all requests.
+
+    The model runs for one request at a time (a lock): on a small CPU box one model call using
+    all cores finishes sooner than several fighting over them. Cache lookups, splitting and
+    JSON do not take the lock, so re-checks of known sentences never queue behind new ones.
+    """
+
+    def __init__(
+        self,
+        predictor: Predictor,
+        cache_sentences: int = DEFAULT_CACHE_SENTENCES,
+        explainer: OcclusionExplainer | None = None,
+    ):
+        classifier = predictor.classifier
+        model_lock = threading.Lock()
+        self.predictor = Predictor(
+            CachedClassifier(classifier, cache_sentences, model_lock), batch_size=predictor.batch_size,
+            splitter=CachedSplitter(cache_sentences // 4),
+        )
+        self.explainer = explainer or OcclusionExplainer.for_classifier(classifier, cache_size=cache_sentences)
+        self.explainer.scorer = _holding(model_lock, self.explainer.scorer)
+        self.model = classifier.name
+
+    def analyse(self, request: AnalyseRequest) -> dict:
+        if not request.text.strip():
+            raise SlantError("E050")
+        unknown = [label for label in request.labels or [] if label not in self.predictor.labels]
+        if unknown:
+            raise SlantError("E010", label=unknown[0], known=", ".join(self.predictor.labels), where="labels")
+        result = self.predictor.analyse(request.text, threshold=request.threshold, only=request.labels)
+        if request.triggers:
+            self.explainer.explain_document(result)
+        return _analysis_json(result, len(request.text))
+
+
+def _holding(lock: threading.Lock, function):
+    """`function`, called with `lock` held."""
+
+    def locked(*args, **kwargs):
+        with lock:
+            return function(*args, **kwargs)
+
+    return locked
+
+
+def _analysis_json(result: DocumentResult, text_length: int) -> dict:
+    """`slant check --format json`'s shape (labels most probable first), plus a summary.
+
+    Built field by field: `dataclasses.asdict` deep-copies every score and cost more than the
+    whole rest of a cached request.
+    """
+    sentences = [
+        {
+            "start": s.start,
+            "end": s.end,
+            "text": s.text,
+            "labels": sorted(s.labels, key=lambda label: -s.scores[label]),
+            "scores": {label: round(p, 4) for label, p in s.scores.items()},
+            "triggers": {label: [t.as_json() for t in found] for label, found in s.triggers.items()},
+        }
+        for s in result.sentences
+    ]
+    flagged = sum(1 for s in result.sentences if s.labels)
+    summary = {"sentences": len(sentences), "flagged": flagged, "by_label": result.counts()}
+    return {"model": result.model, "text_length": text_length, "sentences": sentences, "summary": summary}
+
+
+# -- the app ----------------------------------------------------------------------------------
+def create_app(
+    predictor: Predictor,
+    max_chars: int = DEFAULT_MAX_CHARS,
+    cache_sentences: int = DEFAULT_CACHE_SENTENCES,
+    explainer: OcclusionExplainer | None = None,
+    label_set: LabelSet | None = None,
+) -> FastAPI:
+    """The web app over an already loaded `predictor`; texts over `max_chars` get a 413.
+
+    `cache_sentences` bounds the per-sentence score caches (0 disables them); `explainer`
+    replaces the default occlusion explainer over the predictor's model.
+    """
+    analyser = Analyser(predictor, cache_sentences, explainer)
+    label_set = label_set or load_labels()
+    techniques = [Technique(id=t.id, name=t.name, definition=t.definition) for t in label_set.techniques]
+    app = FastAPI(
+        title="Slant",
+        summary="Propaganda and framing techniques in news text, sentence by sentence.",
+        version="1",
+        # The bundled Swagger and ReDoc pages load scripts from a CDN; /openapi.json stays.
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.analyser = analyser
+
+    @app.exception_handler(SlantError)
+    async def slant_error(request, error: SlantError):
+        status = 413 if error.code == "E051" else 422
+        return JSONResponse({"code": error.code, "detail": str(error)}, status_code=status)
+
+    @app.get("/", include_in_schema=False)
+    def page():
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/health", response_model=Health, tags=["service"])
+    def health():
+        return Health(status="ok", model=analyser.model, max_chars=max_chars)
+
+    @app.get("/api/techniques", response_model=list[Technique], tags=["analysis"])
+    def list_techniques():
+        """Every technique the model labels, in the model's order, with its definition."""
+        return techniques
+
+    @app.post(
+        "/api/analyse",
+        response_model=Analysis,
+        tags=["analysis"],
+        responses={413: {"model": Problem, "description": "Text over the size limit."},
+                   422: {"model": Problem, "description": "Empty text or an unknown technique id."}},
+    )
+    def analyse(request: AnalyseRequest):
+        """Split a draft into sentences; for each, every technique's probability, the flagged
+        techniques and, per flagged technique, the words that triggered it."""
+        if len(request.text) > max_chars:
+            raise SlantError("E051", size=len(request.text), limit=max_chars)
+        return analyser.analyse(request)
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(BodyLimit, max_bytes=_body_limit(max_chars))
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: 413s get the headers too
+    return app
+
+
+def _body_limit(max_chars: int) -> int:
+    """Bytes a JSON body may take: 6 per character covers \\uXXXX escapes, plus room for options."""
+    return 6 * max_chars + 64 * 1024
+
+
+class SecurityHeaders:
+    """ASGI middleware adding `SECURITY_HEADERS` to every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers if scope["type"] == "http" else send)
+
+
+class BodyLimit:
+    """ASGI middleware refusing request bodies over `max_bytes` with 413, before parsing them.
+
+    Reads the body, whether its length is declared or not, up to the limit, then replays it
+    to the app; so a client cannot make the server buffer or parse more than the limit.
+    """
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(int(declared), send)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                return await self._refuse(size, send)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, size: int, send):
+        problem = SlantError("E200", size=size, limit=self.max_bytes)
+        body = json.dumps({"code": problem.code, "detail": str(problem)}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 413, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def app_from_env():
+    """For `uvicorn --factory slant.inference.server:app_from_env`: model from SLANT_MODEL,
+    limit from SLANT_MAX_CHARS."""
+    predictor = Predictor.load(os.environ.get("SLANT_MODEL") or None)
+    return create_app(predictor, max_chars=int(os.environ.get("SLANT_MAX_CHARS", DEFAULT_MAX_CHARS)))
