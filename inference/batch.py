@@ -131,7 +131,7 @@ class Backend:
 
     def fingerprint(self) -> dict:
         """What identifies the scores this backend gives, for resuming a run safely."""
-        return {"backend": self.name, "model": self.model_name, "weights": _model_digest(self.model_name)}
+        return {"backend": self.name, "model": self.model_name, "weights": model_digest(self.model_name)}
 
 
 class TorchBackend(Backend):
@@ -150,7 +150,7 @@ class TorchBackend(Backend):
             return self.model(**tensors).logits.float().numpy()
 
 
-def _model_digest(model_name: str) -> str:
+def model_digest(model_name: str) -> str:
     """A short hash of a model folder's config and weights (size and modification time)."""
     folder = Path(model_name)
     if not folder.is_dir():

@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from slant.inference.batch import Backend, _model_digest
+from slant.inference.batch import Backend, model_digest
 from slant.models.errors import SlantError
 
 INT8_TOLERANCE = 0.01  # largest micro-F1 drop for which int8 is offered
@@ -47,7 +47,7 @@ def require_onnxruntime():
 
 def cache_folder(model_path: str | Path) -> Path:
     root = Path(os.environ.get("SLANT_CACHE", Path.home() / ".cache" / "slant"))
-    return root / "onnx" / (_model_digest(str(model_path)) or "unknown")
+    return root / "onnx" / (model_digest(str(model_path)) or "unknown")
 
 
 def export_onnx(classifier, path: str | Path) -> Path:

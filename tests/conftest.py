@@ -10,27 +10,7 @@ import pytest
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
-
-def make_tiny_model(path: Path, seed: int = 0) -> Path:
-    """A 2-layer, 32-wide BERT with Slant's 16 labels and MiniLM's tokenizer; random weights."""
-    import torch
-    from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
-
-    from slant.models.classifier import SlantClassifier
-    from slant.models.encoder import shipped_minilm_path
-    from slant.models.labels import load_labels
-
-    labels = load_labels()
-    tokenizer = AutoTokenizer.from_pretrained(shipped_minilm_path())
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=128, num_labels=len(labels),
-        id2label=labels.id2label, label2id=labels.label2id, problem_type="multi_label_classification",
-    )
-    torch.manual_seed(seed)
-    model = BertForSequenceClassification(config)
-    SlantClassifier(model, tokenizer, thresholds={}).save_pretrained(path, half=False)
-    return path
+from fixtures.tiny import make_tiny_model, write_ptc  # noqa: E402,F401  (re-exported for old imports)
 
 
 @pytest.fixture(scope="session")
@@ -59,17 +39,6 @@ def mlflow_local(tmp_path, monkeypatch):
     mlflow.set_tracking_uri(uri)
     yield uri
     mlflow.set_tracking_uri(None)
-
-
-def write_ptc(folder: Path, articles: dict[str, str], spans: list[tuple[str, str, int, int]]) -> tuple[Path, Path]:
-    """Write PTC-format articles and one combined labels file; returns (articles_dir, labels_file)."""
-    articles_dir = folder / "articles"
-    articles_dir.mkdir(parents=True, exist_ok=True)
-    for article_id, text in articles.items():
-        (articles_dir / f"article{article_id}.txt").write_text(text, encoding="utf-8")
-    labels = folder / "labels.txt"
-    labels.write_text("".join(f"{a}\t{t}\t{s}\t{e}\n" for a, t, s, e in spans), encoding="utf-8")
-    return articles_dir, labels
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import mlflow
 import nbformat
 import pytest
 
-from conftest import write_ptc
+from fixtures.tiny import write_ptc
 from fixtures.toy_retrain import write_toy_retrain_data
 
 papermill = pytest.importorskip("papermill")
