@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import mlflow
 import pandas as pd
-import pytest
 from mlflow import MlflowClient
 
 from slant.training.tracking import Tracker
@@ -46,7 +45,6 @@ def test_training_run_is_tracked_in_the_embedded_store(tmp_path, tiny_model_dir,
     assert_run_complete(result, "slant-local")
 
 
-@pytest.mark.slow
 def test_training_run_arrives_on_a_real_mlflow_server(tmp_path, tiny_model_dir, mlflow_remote):
     assert mlflow.get_tracking_uri().startswith("http://127.0.0.1")
     result = run_tracked(tmp_path, tiny_model_dir, "slant-remote")
