@@ -179,6 +179,12 @@ def _coerce(key: str, value: Any, spec: dataclasses.Field, default: Any) -> Any:
         return [str(v) for v in value]
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if expected is float and isinstance(value, str):
+        # YAML 1.1 reads "5e-5" (no dot) as a string; accept any number Python can parse.
+        try:
+            return float(value)
+        except ValueError:
+            pass
     if expected is bool and not isinstance(value, bool):
         raise SlantError("E021", key=key, value=value, problem="must be true or false")
     if expected is int and (isinstance(value, bool) or not isinstance(value, int)):
