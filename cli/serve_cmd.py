@@ -23,7 +23,8 @@ def register(commands):
     parser.add_argument("--max-chars", type=_positive, default=None,
                         help="longest text accepted, in characters (default 100000); longer ones get HTTP 413")
     parser.add_argument("--cache-sentences", type=_non_negative, default=None,
-                        help="sentences whose scores are kept for re-checks of edited drafts (default 20000; 0 turns it off)")
+                        help="sentences whose scores and trigger words are kept for re-checks of edited "
+                        "drafts (default 20000; 0 turns caching off)")
     parser.set_defaults(func=run)
 
 

@@ -4,7 +4,8 @@ Method: leave-one-word-out occlusion (Li et al., 2016, "Understanding Neural Net
 Representation Erasure"). Each word of a sentence is deleted in turn and the sentence is
 re-scored; a word's effect on a technique is how far the technique's logit falls without it.
 All variants of all sentences go through the model in one batched call, so explaining a
-sentence of n words costs n + 1 sentence forwards and no gradients.
+sentence of n words costs n + 1 sentence forwards and no gradients (function words such as
+"the" or "of" are not deleted: they carry no framing alone, and skipping them saves a third).
 
 Why this method: it asks the model a question an editor understands ("would it still flag this
 sentence without the word?"), it needs nothing beyond the classifier, and unlike gradients it

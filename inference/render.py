@@ -119,7 +119,8 @@ def _notes(sentence: SentenceResult, number: int, names: dict[str, str], style: 
     lines = []
     for i, label in enumerate(_ranked(sentence)):
         marker = f"[{number}]" if i == 0 else " " * len(f"[{number}]")
-        line = f"    {style.dim(marker)} {style.technique(names.get(label, label), label)} {sentence.scores[label]:.2f}"
+        name = style.technique(names.get(label, label), label)
+        line = f"    {style.dim(marker)} {name} {sentence.scores[label]:.2f}"
         triggers = sentence.triggers.get(label, [])
         if triggers:
             line += ": " + ", ".join(f'"{_get(t, "text")}"' for t in triggers)

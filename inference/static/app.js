@@ -293,32 +293,27 @@ function setUpTooltip() {
   document.addEventListener("keydown", (event) => { if (event.key === "Escape") hideTooltip(); });
 }
 
+// The tooltip details the most probable techniques; the rest share one line, so a sentence
+// flagged for many techniques does not bury the text under its tooltip.
+const TOOLTIP_ROWS = 5;
+
 function showTooltip(node, event) {
   const sentence = state.analysis.sentences[Number(node.dataset.index)];
   const tooltip = $("tooltip");
   tooltip.replaceChildren();
-  for (const label of sentence.labels) {
+  for (const label of sentence.labels.slice(0, TOOLTIP_ROWS)) {
     const row = el("div", `tip-row ${state.colour.get(label)}`);
     row.dataset.label = label;
     const head = el("div", "tip-head");
     head.append(el("span", "swatch"), el("span", "tip-name", nameOf(label)),
       el("span", "tip-probability", percent(sentence.scores[label])));
-    row.append(head);
-    const triggers = sentence.triggers[label] || [];
-    const words = el("div", "tip-triggers");
-    if (!state.complete) {
-      words.append(el("span", "tip-caption", "Finding trigger words…"));
-    } else if (triggers.length) {
-      words.append(el("span", "tip-caption", "Triggered by "));
-      triggers.forEach((trigger, i) => {
-        if (i) words.append(document.createTextNode(", "));
-        words.append(el("q", "tip-trigger", trigger.text));
-      });
-    } else {
-      words.append(el("span", "tip-caption", "No single words stand out."));
-    }
-    row.append(words);
+    row.append(head, triggerLine(sentence.triggers[label] || []));
     tooltip.append(row);
+  }
+  const rest = sentence.labels.slice(TOOLTIP_ROWS);
+  if (rest.length) {
+    const more = rest.map((label) => `${nameOf(label)} ${percent(sentence.scores[label])}`).join(", ");
+    tooltip.append(el("div", "tip-more", `Also: ${more}`));
   }
   tooltip.hidden = false;
   if (event) {
@@ -327,6 +322,22 @@ function showTooltip(node, event) {
     const box = node.getClientRects()[0] || node.getBoundingClientRect();
     place(box.left, box.bottom + 8);
   }
+}
+
+function triggerLine(triggers) {
+  const line = el("div", "tip-triggers");
+  if (!state.complete) {
+    line.append(el("span", "tip-caption", "Finding trigger words…"));
+  } else if (triggers.length) {
+    line.append(el("span", "tip-caption", "Triggered by "));
+    triggers.forEach((trigger, i) => {
+      if (i) line.append(document.createTextNode(", "));
+      line.append(el("q", "tip-trigger", trigger.text));
+    });
+  } else {
+    line.append(el("span", "tip-caption", "No single words stand out."));
+  }
+  return line;
 }
 
 function place(x, y) {
