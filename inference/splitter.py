@@ -13,8 +13,8 @@ articles; docs/scoring.md has the numbers and the reasons for keeping pysbd.
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 import pysbd
 
@@ -33,9 +33,16 @@ class Span:
     text: str
 
 
-@lru_cache(maxsize=4)
+_PER_THREAD = threading.local()
+
+
 def _segmenter(language: str) -> pysbd.Segmenter:
-    return pysbd.Segmenter(language=language, clean=False)
+    """One segmenter per thread and language: pysbd keeps the text being split on the object,
+    so a shared one mixes up sentences when two threads split at once."""
+    cache = _PER_THREAD.__dict__.setdefault("segmenters", {})
+    if language not in cache:
+        cache[language] = pysbd.Segmenter(language=language, clean=False)
+    return cache[language]
 
 
 def split_sentences(text: str, language: str = "en") -> list[Span]:
