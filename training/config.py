@@ -73,20 +73,20 @@ class DataArgs:
 @dataclass
 class TrainArgs:
     output_dir: str = field(default="runs/slant", metadata={"help": "Checkpoints, model and reports go here."})
-    epochs: float = 4.0
+    epochs: float = 3.0
     batch_size: int = 32
-    learning_rate: float = 8e-5
+    learning_rate: float = 5e-5
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
     pos_weight_cap: float = field(
-        default=8.0, metadata={"help": "Upper bound of the per-label positive weight sqrt(neg/pos)."}
+        default=1.0, metadata={"help": "Upper bound of the per-label positive weight sqrt(neg/pos)."}
     )
     early_stopping_patience: int = 2
     max_steps: int = field(default=-1, metadata={"help": "Stop after this many steps (tests, smoke runs)."})
     eval_batch_size: int = 128
     seed: int = 13
     resume: bool = field(default=True, metadata={"help": "Continue from the last checkpoint in output_dir."})
-    freeze_embeddings: bool = field(default=True, metadata={"help": "Keep word embeddings fixed (faster)."})
+    freeze_embeddings: bool = field(default=False, metadata={"help": "Keep word embeddings fixed (faster per step)."})
     threads: int = field(default=0, metadata={"help": "torch threads (0 = torch's default)."})
 
     def validate(self):

@@ -16,7 +16,8 @@ from transformers import pipeline
 folder = sys.argv[1]
 classify = pipeline("text-classification", model=folder, top_k=None)
 config = json.load(open(folder + "/config.json"))
-scores = {d["label"]: d["score"] for d in classify(sys.argv[2])}
+out = classify([sys.argv[2]])[0]  # one list of {label, score} per input text
+scores = {d["label"]: d["score"] for d in out}
 print(json.dumps({"scores": scores, "thresholds": config["thresholds"],
                   "slant_imported": any(m.startswith("slant") for m in sys.modules)}))
 """
