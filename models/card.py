@@ -53,7 +53,7 @@ def render_card(model_dir: Path, quality: dict, recipe: str, body: str, label_se
     parts += ["", "## Evaluation", "",
               "Produced by `python benchmarks/quality.py --model models/released "
               f"--config {recipe} --out docs/quality.md --json docs/quality.json` "
-              "(split rebuilt from the recipe: the same articles held out by article, same seed).", ""]
+              "(split rebuilt from the recipe: the same articles held out by article, same seed; this model never saw them).", ""]
     for name, reports in quality.items():
         n = reports[next(iter(reports))]["n_sentences"]
         parts += [f"### {name} ({n} sentences)", "", _table(reports, label_set), ""]
