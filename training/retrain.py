@@ -23,7 +23,7 @@ from slant.models.errors import SlantError
 from slant.models.labels import LabelSet, load_labels
 from slant.training.annotations import check_files, write_sentences
 from slant.training.compare import Comparison, Decision, PromotionRule, compare, judge, plot, predictions_frame
-from slant.training.config import Config, DataArgs, ModelArgs, TrackingArgs, TrainArgs, load_config
+from slant.training.config import Config, load_config
 from slant.training.data import digest
 from slant.training.evaluate import evaluate_dataset, load_evaluation_data
 from slant.training.registry import CHAMPION, Registry
@@ -74,13 +74,9 @@ class EvaluationArgs:
 
 
 @dataclass
-class RetrainConfig:
+class RetrainConfig(Config):
     """A training config (model, data, train, tracking) plus what retraining adds."""
 
-    model: ModelArgs = field(default_factory=ModelArgs)
-    data: DataArgs = field(default_factory=DataArgs)
-    train: TrainArgs = field(default_factory=TrainArgs)
-    tracking: TrackingArgs = field(default_factory=TrackingArgs)
     retrain: RetrainArgs = field(default_factory=RetrainArgs)
     evaluation: EvaluationArgs = field(default_factory=EvaluationArgs)
     promotion: PromotionRule = field(default_factory=PromotionRule)
@@ -106,9 +102,6 @@ class RetrainConfig:
             train=dataclasses.replace(self.train, output_dir=str(output_dir), resume=False),
             tracking=self.tracking,
         ).validate()
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def load_retrain_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RetrainConfig:
