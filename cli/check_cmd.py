@@ -23,6 +23,10 @@ def register(commands):
     )
     parser.add_argument("--labels", default=None, help="comma-separated technique ids to show")
     parser.add_argument(
+        "--all-labels", action="store_true",
+        help="show every technique, also the experimental ones the model card marks as not precise enough",
+    )
+    parser.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto",
         help="colour the text output (auto: only on a terminal, and not when NO_COLOR is set)",
     )
@@ -54,7 +58,7 @@ def run(args) -> int:
     text = read_input(args.file)
     only = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
     predictor = Predictor.load(args.model)
-    result = predictor.analyse(text, threshold=args.threshold, only=only)
+    result = predictor.analyse(text, threshold=args.threshold, only=only, all_labels=args.all_labels)
     if args.triggers:
         OcclusionExplainer.for_classifier(predictor.classifier).explain_document(result)
     if args.format == "json":

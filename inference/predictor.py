@@ -74,9 +74,10 @@ class Predictor:
         return self.classifier.labels
 
     def analyse(
-        self, text: str, threshold: float | None = None, only: Sequence[str] | None = None
+        self, text: str, threshold: float | None = None, only: Sequence[str] | None = None,
+        all_labels: bool = False,
     ) -> DocumentResult:
-        return next(iter(self.analyse_many([text], threshold=threshold, only=only)))
+        return next(iter(self.analyse_many([text], threshold=threshold, only=only, all_labels=all_labels)))
 
     def analyse_many(
         self,
@@ -84,8 +85,16 @@ class Predictor:
         threshold: float | None = None,
         only: Sequence[str] | None = None,
         docs_per_batch: int = 64,
+        all_labels: bool = False,
     ) -> Iterator[DocumentResult]:
-        """Results in input order; sentences of `docs_per_batch` documents are scored together."""
+        """Results in input order; sentences of `docs_per_batch` documents are scored together.
+
+        Labels shown are `only` if given, else the model's `reported_labels` (those precise
+        enough on held-out text), else, with `all_labels`, every technique. Scores always hold
+        every technique.
+        """
+        if only is None and not all_labels:
+            only = self.classifier.reported_labels
         if only:
             unknown = [label for label in only if label not in self.labels]
             if unknown:

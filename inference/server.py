@@ -50,6 +50,9 @@ class AnalyseRequest(BaseModel):
         None, ge=0.0, le=1.0, description="One threshold for all techniques; default: the model's tuned ones."
     )
     labels: list[str] | None = Field(None, description="Only report these technique ids.")
+    all_labels: bool = Field(
+        False, description="Report every technique; by default only the model's reported (precise enough) ones."
+    )
     triggers: bool = Field(True, description="Find the trigger words of each flagged technique.")
 
 
@@ -86,6 +89,9 @@ class Technique(BaseModel):
     id: str
     name: str
     definition: str
+    reported: bool = Field(
+        description="Shown by default: precise enough on held-out text (the model card has the numbers)."
+    )
 
 
 class Health(BaseModel):
@@ -130,7 +136,9 @@ class Analyser:
         unknown = [label for label in request.labels or [] if label not in self.predictor.labels]
         if unknown:
             raise SlantError("E010", label=unknown[0], known=", ".join(self.predictor.labels), where="labels")
-        result = self.predictor.analyse(request.text, threshold=request.threshold, only=request.labels)
+        result = self.predictor.analyse(
+            request.text, threshold=request.threshold, only=request.labels, all_labels=request.all_labels
+        )
         if request.triggers:
             self.explainer.explain_document(result)
         return _analysis_json(result, len(request.text))
@@ -183,7 +191,9 @@ def create_app(
     """
     analyser = Analyser(predictor, cache_sentences, explainer)
     label_set = label_set or load_labels()
-    techniques = [Technique(id=t.id, name=t.name, definition=t.definition) for t in label_set.techniques]
+    reported = set(predictor.classifier.reported_labels)
+    techniques = [Technique(id=t.id, name=t.name, definition=t.definition, reported=t.id in reported)
+                  for t in label_set.techniques]
     app = FastAPI(
         title="Slant",
         summary="Propaganda and framing techniques in news text, sentence by sentence.",

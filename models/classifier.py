@@ -37,6 +37,10 @@ class SlantClassifier:
         self.labels: list[str] = [model.config.id2label[i] for i in range(model.config.num_labels)]
         thresholds = thresholds if thresholds is not None else getattr(model.config, "thresholds", None) or {}
         self.thresholds = {label: float(thresholds.get(label, DEFAULT_THRESHOLD)) for label in self.labels}
+        # The techniques shown to editors by default (held-out precision high enough); every
+        # label is still scored. Older folders without the key show all of them.
+        reported = getattr(model.config, "reported_labels", None)
+        self.reported_labels: list[str] = [l for l in self.labels if reported is None or l in reported]
 
     # -- loading and saving -------------------------------------------------
     @classmethod
@@ -54,10 +58,25 @@ class SlantClassifier:
             raise SlantError("E031", model=str(name_or_path), found=found, expected=expected)
         return cls(model, tokenizer, name=str(name_or_path or path))
 
+    def fold_calibration(self, scales: dict[str, float], shifts: dict[str, float]) -> None:
+        """Make the output layer emit calibrated logits: `scale * logit + shift` per label.
+
+        Platt scaling is affine in the logit, so it folds into the last linear layer
+        (W' = scale * W, b' = scale * b + shift) and plain `transformers` users get the calibrated
+        probabilities from `sigmoid(logits)` without any Slant code.
+        """
+        head = output_layer(self.model, len(self.labels))
+        scale = torch.tensor([scales.get(l, 1.0) for l in self.labels], dtype=head.weight.dtype)
+        shift = torch.tensor([shifts.get(l, 0.0) for l in self.labels], dtype=head.weight.dtype)
+        with torch.no_grad():
+            head.weight.mul_(scale[:, None])
+            head.bias.mul_(scale).add_(shift)
+
     def save_pretrained(self, path: str | Path, half: bool = True) -> Path:
         """Write a standard HF folder; fp16 weights by default (half the size, same scores to ~1e-3)."""
         path = Path(path)
         self.model.config.thresholds = dict(self.thresholds)
+        self.model.config.reported_labels = list(self.reported_labels)
         model = self.model
         if half:
             model = _copy_model(self.model).half()
@@ -96,6 +115,14 @@ class SlantClassifier:
 
     def predict(self, texts: Iterable[str], batch_size: int = 64) -> list[list[str]]:
         return self.decide(self.predict_proba(list(texts), batch_size=batch_size))
+
+
+def output_layer(model, n_labels: int) -> torch.nn.Linear:
+    """The last linear layer with one output per label (the classification head's projection)."""
+    heads = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m.out_features == n_labels]
+    if not heads or heads[-1].bias is None:
+        raise ValueError(f"no output layer with {n_labels} outputs and a bias in {type(model).__name__}")
+    return heads[-1]
 
 
 def _copy_model(model):

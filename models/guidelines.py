@@ -26,4 +26,8 @@ def render_markdown(label_set: LabelSet, heading_level: int = 2) -> str:
         parts.append("\nDoes not:\n")
         parts.extend(f"- {example}" for example in t.negative_examples)
         parts.append(f"\nVersus {names[t.nearest]} (`{t.nearest}`): {t.differs_from_nearest}\n")
+        if t.decisions:
+            parts.append("Decided on real news (cases the definition left open):\n")
+            parts.extend(f"- {decision}" for decision in t.decisions)
+            parts.append("")
     return "\n".join(parts)

@@ -36,6 +36,8 @@ class Technique:
     negative_examples: tuple[str, ...]
     nearest: str
     differs_from_nearest: str
+    # Rules settled while annotating real news, where the definition left a case open.
+    decisions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ def _parse(raw: dict, source: str) -> LabelSet:
                 negative_examples=tuple(entry["negative_examples"]),
                 nearest=entry["nearest"],
                 differs_from_nearest=" ".join(entry["differs_from_nearest"].split()),
+                decisions=tuple(" ".join(d.split()) for d in entry.get("decisions") or ()),
             )
         )
     ids = [t.id for t in techniques]

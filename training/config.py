@@ -41,6 +41,10 @@ class DataArgs:
         default="builtin", metadata={"help": "Hand gold set for the two new labels ('builtin' = shipped)."}
     )
     gold_upsample: int = field(default=3, metadata={"help": "Times each gold training sentence is repeated."})
+    realnews_gold: str | None = field(
+        default=None,
+        metadata={"help": "Real-news gold references into the PTC articles ('builtin' = shipped); needs data.ptc_articles."},
+    )
     weak_labels: bool = field(default=True, metadata={"help": "Add rule labels for the new techniques to PTC."})
     test_fraction: float = field(
         default=0.2, metadata={"help": "Share of PTC articles held out for evaluation (0 = train on all)."}
@@ -68,6 +72,8 @@ class DataArgs:
             "data.validation_fraction", self.validation_fraction, "must be in (0, 1)",
         )
         _check(self.gold_upsample >= 1, "data.gold_upsample", self.gold_upsample, "must be at least 1")
+        _check(not self.realnews_gold or bool(self.ptc_articles), "data.realnews_gold", self.realnews_gold,
+               "its references point into the PTC articles: set data.ptc_articles too")
 
 
 @dataclass

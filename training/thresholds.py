@@ -4,24 +4,31 @@ from __future__ import annotations
 
 import numpy as np
 
-GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
-MIN_POSITIVES = 5  # below this a tuned threshold is noise; keep the default
+# Bounded away from 0 and 1: a cut-off of 0.05 flags noise on every draft, and one above 0.9 is a
+# label nobody sees. On calibrated probabilities 0.1 still means "one chance in ten".
+GRID = np.round(np.arange(0.10, 0.901, 0.025), 3)
+MIN_POSITIVES = 10  # below this a tuned threshold is noise; keep the default
 
 
 def tune_thresholds(
-    probabilities: np.ndarray, targets: np.ndarray, mask: np.ndarray, labels: list[str], default: float = 0.5
+    probabilities: np.ndarray, targets: np.ndarray, mask: np.ndarray, labels: list[str], default: float = 0.5,
+    min_positives: int = MIN_POSITIVES,
 ) -> dict[str, float]:
-    """For each label, the grid threshold with the best F1 on the rows where it is annotated."""
+    """For each label, the grid threshold with the best smoothed F1 on the rows where it is annotated.
+
+    F1 is averaged over each grid point and its two neighbours, so a lone spike made by one or two
+    sentences does not set the cut-off; labels with fewer than `min_positives` keep `default`.
+    """
     thresholds = {}
     for j, label in enumerate(labels):
         rows = mask[:, j] > 0
         y, p = targets[rows, j] > 0.5, probabilities[rows, j]
-        if y.sum() < MIN_POSITIVES:
+        if y.sum() < min_positives:
             thresholds[label] = default
             continue
-        f1 = [_f1(y, p >= t) for t in GRID]
-        best = int(np.argmax(f1))
-        thresholds[label] = float(GRID[best])
+        f1 = np.array([_f1(y, p >= t) for t in GRID])
+        smoothed = np.convolve(np.pad(f1, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+        thresholds[label] = float(GRID[int(np.argmax(smoothed))])
     return thresholds
 
 

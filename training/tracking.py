@@ -65,6 +65,17 @@ class _EpochMetrics(TrainerCallback):
             mlflow.log_metric("train_loss", float(logs["loss"]), step=int(state.global_step))
 
 
+def log_report(name: str, report: dict):
+    """Headline and per-technique scores as metrics; the table as JSON and Markdown artifacts."""
+    metrics = {f"{name}_{key}": report[key] for key in ("micro_f1", "macro_f1", "binary_f1")}
+    for label, row in report["per_label"].items():
+        if row["support"]:
+            metrics[f"{name}_f1_{label}"] = row["f1"]
+    mlflow.log_metrics(metrics)
+    mlflow.log_dict(report, f"reports/{name}.json")
+    mlflow.log_text(format_report(report, f"### {name}"), f"reports/{name}.md")
+
+
 class Tracker:
     """A context manager around one MLflow run."""
 
@@ -102,14 +113,7 @@ class Tracker:
         mlflow.set_tag(f"data_digest.{name}", digest)
 
     def log_report(self, name: str, report: dict):
-        """Headline and per-technique scores as metrics; the table as JSON and Markdown artifacts."""
-        metrics = {f"{name}_{key}": report[key] for key in ("micro_f1", "macro_f1", "binary_f1")}
-        for label, row in report["per_label"].items():
-            if row["support"]:
-                metrics[f"{name}_f1_{label}"] = row["f1"]
-        mlflow.log_metrics(metrics)
-        mlflow.log_dict(report, f"reports/{name}.json")
-        mlflow.log_text(format_report(report, f"### {name}"), f"reports/{name}.md")
+        log_report(name, report)
 
     def log_model(self, model_dir: str | Path) -> str | None:
         """Log the HF folder as a pyfunc model and register it; returns the registry version."""
@@ -128,7 +132,7 @@ class Tracker:
 
     def finish_training(self, config, result, data):
         self.log_config(config.to_dict())
-        for name in ("train", "validation", "test", "gold_test"):
+        for name in ("train", "validation", "test", "gold_test", "realnews_test"):
             dataset = getattr(data, name)
             if dataset is not None:
                 self.log_dataset(name, dataset, result.digests[name], context="training" if name == "train" else "evaluation")
@@ -137,3 +141,23 @@ class Tracker:
             self.log_report(name, report)
         result.run_id = self.run_id
         result.model_version = self.log_model(result.model_dir)
+
+
+def log_calibration(config, result, out_dir: Path, run_name: str | None, model: str) -> str:
+    """One run per calibrated recipe: held-out reports, per-label quality, reliability plot."""
+    mlflow.set_experiment(config.tracking.experiment)
+    with mlflow.start_run(run_name=run_name) as run:
+        mlflow.set_tags({**environment_tags(), "slant.stage": "calibrated", "slant.model": model})
+        mlflow.log_params(_flatten("", config.to_dict(), {}))
+        for name, report in result.reports.items():
+            log_report(name, report)
+        metrics = {}
+        for label, row in result.quality.items():
+            metrics[f"heldout_precision_{label}"] = row["precision"]
+            if row["confidence_gap"] is not None:
+                metrics[f"confidence_gap_{label}"] = row["confidence_gap"]
+        metrics["reported_labels"] = len(result.reported)
+        mlflow.log_metrics(metrics)
+        mlflow.log_artifact(str(out_dir / "calibration.json"))
+        mlflow.log_artifact(str(out_dir / "reliability.png"))
+        return run.info.run_id

@@ -17,7 +17,7 @@ import torch
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 from transformers.trainer_utils import get_last_checkpoint
 
-from slant.models.classifier import SlantClassifier, new_classifier
+from slant.models.classifier import SlantClassifier, new_classifier, output_layer
 from slant.models.labels import LabelSet, load_labels
 from slant.models.metrics import format_report
 from slant.training import data as training_data
@@ -90,10 +90,9 @@ def init_output_bias(model, dataset, pos_weight: torch.Tensor):
     positives = (target * mask).sum(0) * pos_weight.double().numpy()
     negatives = ((1 - target) * mask).sum(0)
     rate = (positives + 1) / (positives + negatives + 2)
-    heads = [m for m in model.modules() if isinstance(m, torch.nn.Linear) and m.out_features == len(rate)]
-    if heads and heads[-1].bias is not None:
-        with torch.no_grad():
-            heads[-1].bias.copy_(torch.tensor(np.log(rate / (1 - rate)), dtype=heads[-1].bias.dtype))
+    head = output_layer(model, len(rate))
+    with torch.no_grad():
+        head.bias.copy_(torch.tensor(np.log(rate / (1 - rate)), dtype=head.bias.dtype))
 
 
 @contextmanager
