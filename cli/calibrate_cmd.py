@@ -17,6 +17,7 @@ def register(commands):
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument("overrides", nargs="*", metavar="section.key=value", help="override config values")
     parser.add_argument("--run-name", default=None, help="MLflow run name (default: the tracking.run_name)")
+    parser.add_argument("--recipe", default="", help="one line saying how the model was trained (shown in docs/experiments.md)")
     parser.add_argument("--no-track", action="store_true", help="do not log to MLflow")
     parser.set_defaults(func=run)
 
@@ -40,7 +41,7 @@ def run(args) -> int:
     if not args.no_track and config.tracking.enabled:
         from slant.training.tracking import log_calibration
 
-        log_calibration(config, result, out, args.run_name or config.tracking.run_name, args.model)
+        log_calibration(config, result, out, args.run_name or config.tracking.run_name, args.model, args.recipe)
     for name, report in result.reports.items():
         print(f"{name}: micro F1 {report['micro_f1']:.3f}, macro F1 {report['macro_f1']:.3f}, "
               f"binary F1 {report['binary_f1']:.3f} ({report['n_sentences']} sentences)")

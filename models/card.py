@@ -42,7 +42,40 @@ def _table(reports: dict, label_set: LabelSet) -> str:
     return "\n".join(lines)
 
 
-def render_card(model_dir: Path, quality: dict, recipe: str, body: str, label_set: LabelSet | None = None) -> str:
+def _calibration_section(calibration: dict, label_set: LabelSet) -> list[str]:
+    reported = set(calibration["reported_labels"])
+    lines = ["## Calibrated probabilities and reported labels", "",
+             "Produced by `slant calibrate --model <trained model> --config configs/ptc-minilm.yaml --out <dir>` "
+             "(see docs/calibration.md). Probabilities are Platt-scaled per label on held-out real text and the "
+             "scaling is folded into the output layer, so `sigmoid(logits)` from plain `transformers` is the "
+             "calibrated probability. PTC techniques: out-of-fold over the held-out PTC articles. The two new "
+             "techniques: fitted on real-news gold dev, measured on the real-news gold test.", "",
+             f"`reported_labels` (shown by `slant check` and `slant serve` by default): "
+             f"{', '.join(f'`{l}`' for l in calibration['reported_labels']) or 'none'}. "
+             "The others are **experimental**: scored and kept by `slant score`, shown with `--all-labels`.", "",
+             "| evaluation set | micro F1 | macro F1 | binary F1 | sentences |", "| --- | ---: | ---: | ---: | ---: |"]
+    names = {"ptc_heldout": "PTC held-out articles (out of fold)", "realnews_test": "real-news gold test",
+             "gold_test": "hand gold test"}
+    for name, report in calibration["reports"].items():
+        lines.append(f"| {names.get(name, name)} | {report['micro_f1']:.3f} | {report['macro_f1']:.3f} | "
+                     f"{report['binary_f1']:.3f} | {report['n_sentences']} |")
+    lines += ["", "![reliability per label](reliability.png)", "",
+             "| technique | status | threshold | precision | recall | F1 | positives | flagged | mean shown prob. | confidence gap |",
+             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for label in label_set.ids:
+        row = calibration["quality"].get(label)
+        if row is None:
+            continue
+        gap = "-" if row["confidence_gap"] is None else f"{row['confidence_gap']:+.2f}"
+        lines.append(
+            f"| {label} | {'reported' if label in reported else 'experimental'} | "
+            f"{calibration['calibration'][label]['threshold']:.3f} | {row['precision']:.2f} | {row['recall']:.2f} | "
+            f"{row['f1']:.2f} | {row['support']} | {row['flagged']} | {row['mean_shown_probability']:.2f} | {gap} |")
+    return lines + [""]
+
+
+def render_card(model_dir: Path, quality: dict, recipe: str, body: str, label_set: LabelSet | None = None,
+                calibration: dict | None = None) -> str:
     label_set = label_set or load_labels()
     config = json.loads((model_dir / "config.json").read_text())
     thresholds = config.get("thresholds", {})
@@ -50,6 +83,10 @@ def render_card(model_dir: Path, quality: dict, recipe: str, body: str, label_se
              "| id | technique | threshold | definition |", "| --- | --- | ---: | --- |"]
     for t in label_set.techniques:
         parts.append(f"| `{t.id}` | {t.name} | {thresholds.get(t.id, 0.5):.3f} | {t.definition} |")
+    if calibration:
+        parts += [""] + _calibration_section(calibration, label_set)
+    if not quality:
+        return "\n".join(parts) + "\n"
     parts += ["", "## Evaluation", "",
               "Produced by `python benchmarks/quality.py --model models/released "
               f"--config {recipe} --out docs/quality.md --json docs/quality.json` "
@@ -63,12 +100,15 @@ def render_card(model_dir: Path, quality: dict, recipe: str, body: str, label_se
 def main():
     parser = argparse.ArgumentParser(description="Write a model card from the registry and benchmark results.")
     parser.add_argument("model_dir")
-    parser.add_argument("--quality", required=True, help="JSON written by benchmarks/quality.py --json")
+    parser.add_argument("--quality", default=None, help="JSON written by benchmarks/quality.py --json")
     parser.add_argument("--recipe", default="configs/ptc-minilm.yaml")
     parser.add_argument("--body", required=True, help="Markdown with the hand-written sections")
+    parser.add_argument("--calibration", default=None, help="calibration.json written by `slant calibrate`")
     args = parser.parse_args()
     model_dir = Path(args.model_dir)
-    card = render_card(model_dir, json.loads(Path(args.quality).read_text()), args.recipe, Path(args.body).read_text())
+    calibration = json.loads(Path(args.calibration).read_text()) if args.calibration else None
+    card = render_card(model_dir, json.loads(Path(args.quality).read_text()) if args.quality else {}, args.recipe, Path(args.body).read_text(),
+                       calibration=calibration)
     (model_dir / "README.md").write_text(card)
     print(f"wrote {model_dir / 'README.md'}")
 

@@ -143,11 +143,12 @@ class Tracker:
         result.model_version = self.log_model(result.model_dir)
 
 
-def log_calibration(config, result, out_dir: Path, run_name: str | None, model: str) -> str:
+def log_calibration(config, result, out_dir: Path, run_name: str | None, model: str, recipe: str = "") -> str:
     """One run per calibrated recipe: held-out reports, per-label quality, reliability plot."""
     mlflow.set_experiment(config.tracking.experiment)
     with mlflow.start_run(run_name=run_name) as run:
-        mlflow.set_tags({**environment_tags(), "slant.stage": "calibrated", "slant.model": model})
+        mlflow.set_tags({**environment_tags(), "slant.stage": "calibrated", "slant.model": model,
+                         "slant.recipe": recipe})
         mlflow.log_params(_flatten("", config.to_dict(), {}))
         for name, report in result.reports.items():
             log_report(name, report)
