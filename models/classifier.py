@@ -21,6 +21,9 @@ from slant.models.labels import LabelSet, load_labels
 
 DEFAULT_THRESHOLD = 0.5
 MAX_LENGTH = 128
+# What a model reads beside each sentence, as the tokenizer's second segment (`text_pair`):
+# "none", "previous" (the sentence before it in its document) or "title" (the document's first line).
+CONTEXT_MODES = ("none", "previous", "title")
 
 
 class SlantClassifier:
@@ -41,6 +44,7 @@ class SlantClassifier:
         # label is still scored. Older folders without the key show all of them.
         reported = getattr(model.config, "reported_labels", None)
         self.reported_labels: list[str] = [l for l in self.labels if reported is None or l in reported]
+        self.context: str = getattr(model.config, "slant_context", None) or "none"
 
     # -- loading and saving -------------------------------------------------
     @classmethod
@@ -86,17 +90,24 @@ class SlantClassifier:
 
     # -- scoring --------------------------------------------------------------
     @torch.inference_mode()
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Probabilities of shape (len(texts), n_labels), rows in input order."""
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 64, contexts: Sequence[str] | None = None) -> np.ndarray:
+        """Probabilities of shape (len(texts), n_labels), rows in input order.
+
+        `contexts` (one string per text, "" for none) is read as the second segment by a model
+        trained with context; a model without context ignores it.
+        """
         texts = list(texts)
         out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         if not texts:
             return out
-        order = np.argsort([-len(t) for t in texts], kind="stable")
+        pairs = list(contexts) if contexts is not None and self.context != "none" else None
+        lengths = [len(t) + (len(pairs[i]) if pairs else 0) for i, t in enumerate(texts)]
+        order = np.argsort([-n for n in lengths], kind="stable")
         for begin in range(0, len(texts), batch_size):
             index = order[begin : begin + batch_size]
             batch = self.tokenizer(
                 [texts[i] for i in index],
+                [pairs[i] for i in index] if pairs else None,
                 padding=True,
                 truncation=True,
                 max_length=MAX_LENGTH,
@@ -131,7 +142,8 @@ def _copy_model(model):
     return clone
 
 
-def new_classifier(base_encoder: str, label_set: LabelSet | None = None, thresholds=None) -> SlantClassifier:
+def new_classifier(base_encoder: str, label_set: LabelSet | None = None, thresholds=None,
+                   context: str = "none") -> SlantClassifier:
     """A fresh classifier head on `base_encoder` (HF id, local path, or the shipped MiniLM)."""
     label_set = label_set or load_labels()
     path = resolve_model_path(base_encoder, allow_base=True)
@@ -143,6 +155,8 @@ def new_classifier(base_encoder: str, label_set: LabelSet | None = None, thresho
         problem_type="multi_label_classification",
     )
     config.slant_labels_version = label_set.version
+    config.slant_context = context
     model = AutoModelForSequenceClassification.from_pretrained(path, config=config, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    return SlantClassifier(model, tokenizer, thresholds=thresholds or {}, name=str(base_encoder))
+    classifier = SlantClassifier(model, tokenizer, thresholds=thresholds or {}, name=str(base_encoder))
+    return classifier

@@ -27,9 +27,16 @@ class ModelArgs:
     warm_start: str | None = field(
         default=None, metadata={"help": "Start from this Slant model instead of the base encoder."}
     )
+    context: str = field(
+        default="none",
+        metadata={"help": "Second segment beside each sentence: none, previous (sentence) or title."},
+    )
 
     def validate(self):
+        from slant.models.classifier import CONTEXT_MODES
+
         _check(self.max_length >= 8, "model.max_length", self.max_length, "must be at least 8")
+        _check(self.context in CONTEXT_MODES, "model.context", self.context, f"must be one of {', '.join(CONTEXT_MODES)}")
 
 
 @dataclass

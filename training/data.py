@@ -69,9 +69,27 @@ def digest(dataset: Dataset | None) -> str:
     return h.hexdigest()[:16]
 
 
+CONTEXT_COLUMNS = ("previous", "title")
+
+
 def _common(dataset: Dataset) -> Dataset:
-    keep = ["doc_id", "text", "labels"]
-    return dataset.select_columns(keep)
+    """doc_id, text, labels and the context columns (empty where a source has no documents)."""
+    for column in CONTEXT_COLUMNS:
+        if column not in dataset.column_names:
+            dataset = dataset.add_column(column, [""] * len(dataset))
+    return dataset.select_columns(["doc_id", "text", "labels", *CONTEXT_COLUMNS])
+
+
+def with_context(dataset: Dataset) -> Dataset:
+    """Add each sentence's `previous` sentence and its document's `title` (first line)."""
+    texts = {(d, i): t for d, i, t in zip(dataset["doc_id"], dataset["sentence_index"], dataset["text"])}
+
+    def one(row):
+        index = row["sentence_index"]
+        return {"previous": texts.get((row["doc_id"], index - 1), ""),
+                "title": texts.get((row["doc_id"], 0), "") if index else ""}
+
+    return dataset.map(one)
 
 
 def _with_weak_labels(dataset: Dataset) -> Dataset:
@@ -94,7 +112,7 @@ def _join_gold(ptc: Dataset, gold: dict) -> Dataset:
             return {"also_known": []}
         return {"labels": sorted(set(row["labels"]) | set(judged)), "also_known": list(NEW_LABELS)}
 
-    return ptc.map(one).select_columns(["doc_id", "text", "labels", "also_known"])
+    return ptc.map(one).select_columns(["doc_id", "text", "labels", "also_known", *CONTEXT_COLUMNS])
 
 
 def build(args: DataArgs, label_set: LabelSet) -> TrainingData:
@@ -103,7 +121,7 @@ def build(args: DataArgs, label_set: LabelSet) -> TrainingData:
     realnews = _realnews(args)
     on_ptc = {(r["doc_id"], r["start"], r["end"]): r["labels"] for r in realnews if r["source"] == "train"}
     if args.ptc_articles:
-        ptc = _join_gold(readers.read_ptc(args.ptc_articles, args.ptc_labels, label_set), on_ptc)
+        ptc = _join_gold(with_context(readers.read_ptc(args.ptc_articles, args.ptc_labels, label_set)), on_ptc)
         rest, test = _hold_out(ptc, args.test_fraction, args.seed)
         split = readers.split_by_document(rest, args.validation_fraction, args.seed + 1)
         train_part = split["train"]
@@ -174,6 +192,7 @@ def _gold_rows(records: list[dict]) -> Dataset | None:
     return Dataset.from_dict({
         "doc_id": [r["doc_id"] for r in records], "text": [r["text"] for r in records],
         "labels": [r["labels"] for r in records],
+        **{column: [r[column] for r in records] for column in CONTEXT_COLUMNS},
     })
 
 

@@ -21,7 +21,7 @@ def evaluate_dataset(classifier: SlantClassifier, dataset: Dataset, batch_size: 
     for i, row_labels in enumerate(dataset["labels"]):
         for label in row_labels:
             y_true[i, index[label]] = 1
-    probabilities = classifier.predict_proba(dataset["text"], batch_size=batch_size)
+    probabilities = classifier.predict_proba(dataset["text"], batch_size=batch_size, contexts=contexts_of(dataset, classifier))
     y_pred = np.asarray(classifier.decide(probabilities, threshold=None), dtype=object)
     pred = np.zeros_like(y_true)
     for i, row in enumerate(y_pred):
@@ -33,6 +33,13 @@ def evaluate_dataset(classifier: SlantClassifier, dataset: Dataset, batch_size: 
     report = multilabel_report(y_true, pred, labels)
     report["model"] = classifier.name
     return report
+
+
+def contexts_of(dataset: Dataset, classifier: SlantClassifier) -> list[str] | None:
+    """The context column a model reads (previous sentence or title), when it reads one."""
+    if classifier.context == "none" or classifier.context not in dataset.column_names:
+        return None
+    return dataset[classifier.context]
 
 
 def load_evaluation_data(data: str, labels: str | None = None, held_out: float | None = None, seed: int = 13) -> Dataset:

@@ -134,7 +134,8 @@ def read_realnews_gold(path: str | Path | None = None, ptc_root: str | Path | No
     if not path.exists():
         raise SlantError("E004", path=path)
     cache: dict = {}
-    rows = {c: [] for c in ("doc_id", "source", "text", "labels", "split", "stratum", "weight", "start", "end")}
+    rows = {c: [] for c in ("doc_id", "source", "text", "labels", "split", "stratum", "weight", "start", "end",
+                            "previous", "title")}
     for line_no, record in readers._jsonl_records(path):
         ref = _reference(record, path, line_no)
         labels = record.get("labels")
@@ -159,6 +160,10 @@ def read_realnews_gold(path: str | Path | None = None, ptc_root: str | Path | No
         rows["weight"].append(float(record.get("stratum_size", 1)) / float(record.get("stratum_sample", 1)))
         rows["start"].append(ref.start)
         rows["end"].append(ref.end)
+        spans = list(readers._line_spans(text))
+        index = spans.index((ref.start, ref.end)) if (ref.start, ref.end) in spans else -1
+        rows["previous"].append(text[slice(*spans[index - 1])] if index > 0 else "")
+        rows["title"].append(text[slice(*spans[0])] if index > 0 else "")
     return Dataset.from_dict(rows)
 
 

@@ -27,6 +27,7 @@ from slant.models.classifier import SlantClassifier
 from slant.models.metrics import multilabel_report
 from slant.training import calibration
 from slant.training.data import REAL_CORPORA, TrainingData
+from slant.training.evaluate import contexts_of
 
 
 @dataclass
@@ -53,7 +54,7 @@ def calibrate(classifier: SlantClassifier, data: TrainingData) -> CalibrationRes
     if data.test is not None:
         test_docs = set(data.test["doc_id"])
         held_out = np.array([doc in test_docs for doc in pool["doc_id"]])
-    logits = calibration.logit(classifier.predict_proba(pool["text"]))
+    logits = calibration.logit(classifier.predict_proba(pool["text"], contexts=contexts_of(pool, classifier)))
     targets, mask = _arrays(pool)
 
     oof_probabilities, oof_flags = calibration.cross_fit(logits, targets, mask, pool["doc_id"], labels)
@@ -69,7 +70,8 @@ def calibrate(classifier: SlantClassifier, data: TrainingData) -> CalibrationRes
         dataset = getattr(data, name)
         if dataset is None or not len(dataset):
             continue
-        probabilities, flags = apply(fitted, classifier.predict_proba(dataset["text"]), labels)
+        raw = classifier.predict_proba(dataset["text"], contexts=contexts_of(dataset, classifier))
+        probabilities, flags = apply(fitted, raw, labels)
         d_targets, d_mask = _arrays(dataset)
         reports[name] = _report(flags, d_targets, d_mask, labels)
         if name == "realnews_test":  # the two new labels are judged on real text only

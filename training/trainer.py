@@ -22,7 +22,7 @@ from slant.models.labels import LabelSet, load_labels
 from slant.models.metrics import format_report
 from slant.training import data as training_data
 from slant.training.config import Config
-from slant.training.evaluate import evaluate_dataset
+from slant.training.evaluate import contexts_of, evaluate_dataset
 from slant.training.thresholds import masked_f1, tune_thresholds
 
 logger = logging.getLogger(__name__)
@@ -121,11 +121,13 @@ def _train(config: Config, label_set: LabelSet, tracker) -> TrainResult:
     data = training_data.build(config.data, label_set)
     logger.info("sentences: train %d, validation %d", len(data.train), len(data.validation))
 
-    classifier = new_classifier(config.model.warm_start or config.model.base_encoder, label_set)
+    context = config.model.context
+    classifier = new_classifier(config.model.warm_start or config.model.base_encoder, label_set, context=context)
     tokenizer = classifier.tokenizer
 
     def tokenize(batch):
-        encoded = tokenizer(batch["text"], truncation=True, max_length=config.model.max_length)
+        pairs = batch[context] if context != "none" else None
+        encoded = tokenizer(batch["text"], pairs, truncation=True, max_length=config.model.max_length)
         encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
         return encoded
 
@@ -199,7 +201,7 @@ def _train(config: Config, label_set: LabelSet, tracker) -> TrainResult:
     trainer.train(resume_from_checkpoint=last)
 
     classifier = SlantClassifier(trainer.model, tokenizer, name=str(output_dir / "model"))
-    probabilities = classifier.predict_proba(data.validation["text"])
+    probabilities = classifier.predict_proba(data.validation["text"], contexts=contexts_of(data.validation, classifier))
     classifier.thresholds = tune_thresholds(
         probabilities,
         np.asarray(data.validation["target"]),
