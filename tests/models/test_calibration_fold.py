@@ -39,3 +39,21 @@ def test_folded_calibration_gives_the_same_probabilities_through_plain_transform
 def test_a_folder_without_reported_labels_reports_every_label(tiny_model_dir):
     assert SlantClassifier.from_pretrained(tiny_model_dir).reported_labels == SlantClassifier.from_pretrained(
         tiny_model_dir).labels
+
+
+def test_a_model_with_context_reads_it_as_the_second_segment_and_others_ignore_it(tiny_model_dir, tmp_path):
+    plain = SlantClassifier.from_pretrained(tiny_model_dir)
+    contexts = ["The minister spoke on Monday.", "", "Markets were calm."]
+    np.testing.assert_array_equal(plain.predict_proba(SENTENCES), plain.predict_proba(SENTENCES, contexts=contexts))
+    plain.model.config.slant_context = "previous"
+    plain.save_pretrained(tmp_path / "with-context", half=False)
+    reader = SlantClassifier.from_pretrained(tmp_path / "with-context")
+    assert reader.context == "previous"
+    with_context = reader.predict_proba(SENTENCES, contexts=contexts)
+    assert not np.allclose(with_context[0], reader.predict_proba(SENTENCES)[0])
+    # the same pair through plain transformers (text, text_pair) gives the same probabilities
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "with-context")
+    model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "with-context")
+    with torch.no_grad():
+        logits = model(**tokenizer(SENTENCES[0], contexts[0], return_tensors="pt")).logits
+    np.testing.assert_allclose(torch.sigmoid(logits).numpy()[0], with_context[0], atol=1e-5)
