@@ -59,6 +59,14 @@ def _calibration_section(calibration: dict, label_set: LabelSet) -> list[str]:
     for name, report in calibration["reports"].items():
         lines.append(f"| {names.get(name, name)} | {report['micro_f1']:.3f} | {report['macro_f1']:.3f} | "
                      f"{report['binary_f1']:.3f} | {report['n_sentences']} |")
+    population = calibration.get("population_estimates") or {}
+    if population:
+        lines += ["", "The real-news gold is a stratified sample (rule hits and model-ranked sentences are "
+                  "over-represented). Weighting each test sentence by population / sample of its stratum "
+                  "estimates the new techniques over all PTC sentences:", "",
+                  "| technique | precision (all PTC) | recall (all PTC) | F1 |", "| --- | ---: | ---: | ---: |"]
+        lines += [f"| {label} | {row['precision']:.2f} | {row['recall']:.2f} | {row['f1']:.2f} |"
+                  for label, row in population.items()]
     lines += ["", "![reliability per label](reliability.png)", "",
              "| technique | status | threshold | precision | recall | F1 | positives | flagged | mean shown prob. | confidence gap |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]

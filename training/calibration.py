@@ -105,28 +105,39 @@ def cross_fit(logits: np.ndarray, targets: np.ndarray, mask: np.ndarray, groups,
 
 
 def label_quality(probabilities: np.ndarray, flags: np.ndarray, targets: np.ndarray, mask: np.ndarray,
-                  labels: list[str]) -> dict[str, dict]:
+                  labels: list[str], weights: np.ndarray | None = None) -> dict[str, dict]:
     """Per label on annotated rows: precision, recall, F1, support, flagged, the confidence gap
-    (mean shown probability on flagged rows minus their precision), Brier score, reliability bins."""
+    (mean shown probability on flagged rows minus their precision), Brier score, reliability bins.
+
+    With `weights` (one per row, e.g. population / sample of a sentence's sampling stratum), the
+    confusion counts are weighted sums: estimates for the population the sample was drawn from.
+    """
     out = {}
     for j, label in enumerate(labels):
         rows = mask[:, j] > 0
         y, f, p = targets[rows, j] > 0.5, flags[rows, j], probabilities[rows, j]
-        tp, fp, fn = int(np.sum(y & f)), int(np.sum(~y & f)), int(np.sum(y & ~f))
+        w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)[rows]
+        tp, fp, fn = _count(w, y & f), _count(w, ~y & f), _count(w, y & ~f)
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
-        mean_shown = float(p[f].mean()) if f.any() else 0.0
+        mean_shown = float(np.average(p[f], weights=w[f])) if f.any() else 0.0
         out[label] = {
             "precision": precision, "recall": recall,
             "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
             "support": int(y.sum()), "flagged": tp + fp, "n": int(rows.sum()),
-            "tp": tp, "fp": fp, "fn": fn, "tn": int(np.sum(~y & ~f)),
+            "tp": tp, "fp": fp, "fn": fn, "tn": _count(w, ~y & ~f),
             "mean_shown_probability": mean_shown,
             "confidence_gap": mean_shown - precision if f.any() else None,
             "brier": float(np.mean((p - y) ** 2)) if rows.any() else None,
             "reliability": reliability(p, y),
         }
     return out
+
+
+def _count(weights: np.ndarray, selected: np.ndarray):
+    """A weighted count; a plain int when every weight is 1."""
+    total = float(weights[selected].sum())
+    return int(round(total)) if np.all(weights == 1) else total
 
 
 def reliability(p: np.ndarray, y: np.ndarray, bins: int = RELIABILITY_BINS) -> list[dict]:

@@ -151,8 +151,12 @@ def build(args: DataArgs, label_set: LabelSet) -> TrainingData:
             if rows is not None:
                 encoded = encode(rows, label_set, new_labels, "realnews")
                 target.append(concatenate_datasets([encoded] * (args.gold_upsample if part == "train" else 1)))
-        held = _gold_rows([r for r in realnews if r["split"] == "test"])
-        realnews_test = encode(held, label_set, new_labels, "realnews") if held is not None else None
+        test_records = [r for r in realnews if r["split"] == "test"]
+        held = _gold_rows(test_records)
+        if held is not None:
+            # population / sample of each sentence's stratum: unbiased estimates over all of PTC
+            held = held.add_column("weight", [r["weight"] for r in test_records])
+            realnews_test = encode(held, label_set, new_labels, "realnews")
     gold_test = None
     if args.gold_file:
         gold = readers.read_gold(args.gold_file)

@@ -36,10 +36,13 @@ class CalibrationResult:
     quality: dict[str, dict]                  # per label, held out (PTC OOF or real-news gold test)
     reported: list[str]
     reports: dict[str, dict] = field(default_factory=dict)   # micro/macro/binary per evaluation set
+    # the new labels on the real-news gold test, each sentence weighted by its stratum:
+    # precision and recall estimated over all PTC sentences, not over the stratified sample
+    population: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"calibration": calibration.as_dict(self.calibrations), "quality": self.quality,
-                "reported_labels": self.reported, "reports": self.reports}
+                "reported_labels": self.reported, "reports": self.reports, "population_estimates": self.population}
 
 
 def _arrays(dataset: Dataset):
@@ -63,7 +66,7 @@ def calibrate(classifier: SlantClassifier, data: TrainingData) -> CalibrationRes
     quality = calibration.label_quality(
         oof_probabilities[held_out], oof_flags[held_out], targets[held_out], mask[held_out], labels
     )
-    reports = {}
+    reports, population = {}, {}
     if held_out.any():
         reports["ptc_heldout"] = _report(oof_flags[held_out], targets[held_out], mask[held_out], labels)
     for name in ("realnews_test", "gold_test"):
@@ -77,7 +80,12 @@ def calibrate(classifier: SlantClassifier, data: TrainingData) -> CalibrationRes
         if name == "realnews_test":  # the two new labels are judged on real text only
             rn = calibration.label_quality(probabilities, flags, d_targets, d_mask, labels)
             quality.update({label: row for label, row in rn.items() if row["support"]})
-    return CalibrationResult(fitted, quality, calibration.reported_labels(quality), reports)
+            if "weight" in dataset.column_names:
+                weighted = calibration.label_quality(probabilities, flags, d_targets, d_mask, labels,
+                                                     weights=np.asarray(dataset["weight"]))
+                population = {label: {k: row[k] for k in ("precision", "recall", "f1")}
+                              for label, row in weighted.items() if row["support"]}
+    return CalibrationResult(fitted, quality, calibration.reported_labels(quality), reports, population)
 
 
 def apply(fitted: dict, raw_probabilities: np.ndarray, labels: list[str]):

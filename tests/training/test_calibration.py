@@ -92,3 +92,17 @@ def test_label_quality_and_reported_labels():
     imprecise = dict(quality, precision=0.4)
     too_few = dict(quality, flagged=calibration.MIN_FLAGGED - 1)
     assert calibration.reported_labels({"a": imprecise, "b": too_few}) == []
+
+
+def test_weighted_quality_estimates_the_population_a_stratified_sample_came_from():
+    # stratum A (weight 1): 10 sentences, all positive, all flagged;
+    # stratum B (weight 10): 10 sentences, 1 positive (missed), 1 false alarm
+    y = np.array([1] * 10 + [1] + [0] * 9, dtype=float)[:, None]
+    flags = np.array([True] * 10 + [False, True] + [False] * 8)[:, None]
+    p = np.where(flags, 0.8, 0.1)
+    w = np.array([1.0] * 10 + [10.0] * 10)
+    row = calibration.label_quality(p, flags, y, np.ones_like(y), ["x"], weights=w)["x"]
+    assert row["precision"] == pytest.approx(10 / (10 + 10))   # 10 true, 10 (weighted) false alarms
+    assert row["recall"] == pytest.approx(10 / (10 + 10))      # 10 found, 10 (weighted) missed
+    plain = calibration.label_quality(p, flags, y, np.ones_like(y), ["x"])["x"]
+    assert plain["precision"] == pytest.approx(10 / 11) and plain["tp"] == 10
