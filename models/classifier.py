@@ -9,7 +9,7 @@ apply the tuned thresholds. One sentence is the model's whole input.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -123,9 +123,6 @@ class SlantClassifier:
             [threshold if threshold is not None else self.thresholds[label] for label in self.labels]
         )
         return [[self.labels[j] for j in np.flatnonzero(row >= cut)] for row in probabilities]
-
-    def predict(self, texts: Iterable[str], batch_size: int = 64) -> list[list[str]]:
-        return self.decide(self.predict_proba(list(texts), batch_size=batch_size))
 
 
 def output_layer(model, n_labels: int) -> torch.nn.Linear:

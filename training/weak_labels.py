@@ -25,7 +25,6 @@ from typing import Iterable, Sequence
 
 HEDGED = "hedged_attribution"
 ECHOING = "official_narrative_echoing"
-LABELS = (HEDGED, ECHOING)
 
 _F = re.IGNORECASE
 
