@@ -39,10 +39,15 @@ class CalibrationResult:
     # the new labels on the real-news gold test, each sentence weighted by its stratum:
     # precision and recall estimated over all PTC sentences, not over the stratified sample
     population: dict[str, dict] = field(default_factory=dict)
+    # tp/fp/fn/tn of the released decision rule itself on the held-out sentences, for corpus
+    # statistics that correct for the model's errors (out-of-fold counts come from fold-specific
+    # cut-offs, which for an unstable label flag at another rate than the released one)
+    confusion: dict[str, dict] = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return {"calibration": calibration.as_dict(self.calibrations), "quality": self.quality,
-                "reported_labels": self.reported, "reports": self.reports, "population_estimates": self.population}
+                "reported_labels": self.reported, "reports": self.reports, "population_estimates": self.population,
+                "heldout_confusion": self.confusion}
 
 
 def _arrays(dataset: Dataset):
@@ -67,6 +72,10 @@ def calibrate(classifier: SlantClassifier, data: TrainingData) -> CalibrationRes
         oof_probabilities[held_out], oof_flags[held_out], targets[held_out], mask[held_out], labels
     )
     reports, population = {}, {}
+    _, final_flags = apply(fitted, calibration.sigmoid(logits), labels)
+    deployed = calibration.label_quality(
+        calibration.sigmoid(logits)[held_out], final_flags[held_out], targets[held_out], mask[held_out], labels
+    )
     if held_out.any():
         reports["ptc_heldout"] = _report(oof_flags[held_out], targets[held_out], mask[held_out], labels)
     for name in ("realnews_test", "gold_test"):
@@ -80,12 +89,14 @@ def calibrate(classifier: SlantClassifier, data: TrainingData) -> CalibrationRes
         if name == "realnews_test":  # the two new labels are judged on real text only
             rn = calibration.label_quality(probabilities, flags, d_targets, d_mask, labels)
             quality.update({label: row for label, row in rn.items() if row["support"]})
+            deployed.update({label: row for label, row in rn.items() if row["support"]})
             if "weight" in dataset.column_names:
                 weighted = calibration.label_quality(probabilities, flags, d_targets, d_mask, labels,
                                                      weights=np.asarray(dataset["weight"]))
                 population = {label: {k: row[k] for k in ("precision", "recall", "f1")}
                               for label, row in weighted.items() if row["support"]}
-    return CalibrationResult(fitted, quality, calibration.reported_labels(quality), reports, population)
+    confusion = {label: {k: row[k] for k in ("tp", "fp", "fn", "tn")} for label, row in deployed.items() if row["n"]}
+    return CalibrationResult(fitted, quality, calibration.reported_labels(quality), reports, population, confusion)
 
 
 def apply(fitted: dict, raw_probabilities: np.ndarray, labels: list[str]):
@@ -106,9 +117,7 @@ def release(classifier: SlantClassifier, result: CalibrationResult, out_dir: Pat
     classifier.fold_calibration({l: c.scale for l, c in fitted.items()}, {l: c.shift for l, c in fitted.items()})
     classifier.thresholds = {l: c.threshold for l, c in fitted.items()}
     classifier.reported_labels = list(result.reported)
-    classifier.model.config.heldout_confusion = {
-        label: {k: row[k] for k in ("tp", "fp", "fn", "tn")} for label, row in result.quality.items()
-    }
+    classifier.model.config.heldout_confusion = result.confusion
     return classifier.save_pretrained(out_dir / "model")
 
 
