@@ -6,13 +6,17 @@ import json
 
 
 def register(commands):
-    parser = commands.add_parser("annotations", help="check JSONL annotation files (sentence or span level)")
+    parser = commands.add_parser("annotations", help="check JSONL annotation files (sentence or span level)",
+                                 description="Annotation files for `slant retrain`: check them before they go in.")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     validate = actions.add_parser(
-        "validate", help="report every problem with its line: unknown labels, empty text, bad spans, conflicts"
+        "validate", help="report every problem with its line: unknown labels, empty text, bad spans, conflicts",
+        description="Report every problem with its file and line (invalid JSON, blank lines, unknown labels, "
+        "empty text, bad spans, conflicting duplicates); exit status 1 when there is any.",
     )
     validate.add_argument("files", nargs="+", metavar="FILE", help="JSONL files, checked together")
-    validate.add_argument("--json", action="store_true", help="print problems and summary as JSON")
+    validate.add_argument("--format", choices=("text", "json"), default="text",
+                          help="text (default): one problem a line; json: problems and summary as one object")
     validate.set_defaults(func=run)
 
 
@@ -22,7 +26,7 @@ def run(args) -> int:
 
     result = check_files(args.files)
     summary = result.summary()
-    if args.json:
+    if args.format == "json":
         print(json.dumps({"ok": result.ok, "problems": [str(p) for p in result.problems], "summary": summary}, indent=2))
         return 0 if result.ok else 1
     for problem in result.problems:

@@ -3,6 +3,8 @@ the reported labels, and write a release folder (tracked in MLflow)."""
 
 from __future__ import annotations
 
+from slant.cli._io import add_no_track
+
 
 def register(commands):
     parser = commands.add_parser(
@@ -18,7 +20,7 @@ def register(commands):
     parser.add_argument("overrides", nargs="*", metavar="section.key=value", help="override config values")
     parser.add_argument("--run-name", default=None, help="MLflow run name (default: the tracking.run_name)")
     parser.add_argument("--recipe", default="", help="one line saying how the model was trained (shown in docs/experiments.md)")
-    parser.add_argument("--no-track", action="store_true", help="do not log to MLflow")
+    add_no_track(parser)
     parser.set_defaults(func=run)
 
 

@@ -7,8 +7,10 @@ from dataclasses import asdict
 
 
 def register(commands):
-    parser = commands.add_parser("labels", help="list the techniques Slant detects, with definitions")
-    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    parser = commands.add_parser("labels", help="list the techniques Slant detects, with definitions",
+                                 description="The techniques Slant labels: id, name, PTC name and definition.")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                        help="text (default), json (for scripts) or markdown (the annotation guidelines)")
     parser.set_defaults(func=run)
 
 

@@ -6,6 +6,8 @@ import argparse
 import logging
 import socket
 
+from slant.cli._io import integer, non_negative, positive
+
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -20,9 +22,9 @@ def register(commands):
                         help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 exposes it)")
     parser.add_argument("--port", type=_port, default=8000, help="default 8000; 0 picks a free port")
     parser.add_argument("--model", default=None, help="model folder or models:/ URI (default: released model)")
-    parser.add_argument("--max-chars", type=_positive, default=None,
-                        help="longest text accepted, in characters (default 100000); longer ones get HTTP 413")
-    parser.add_argument("--cache-sentences", type=_non_negative, default=None,
+    parser.add_argument("--max-chars", type=positive, default=None, metavar="N",
+                        help="longest text accepted, in characters (default 100,000); longer ones get HTTP 413")
+    parser.add_argument("--cache-sentences", type=non_negative, default=None,
                         help="sentences whose scores and trigger words are kept for re-checks of edited "
                         "drafts (default 20000; 0 turns caching off)")
     parser.set_defaults(func=run)
@@ -74,28 +76,7 @@ def _url_host(host: str) -> str:
 
 
 def _port(value: str) -> int:
-    number = _integer(value)
+    number = integer(value)
     if not 0 <= number <= 65535:
         raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {value!r}")
     return number
-
-
-def _positive(value: str) -> int:
-    number = _integer(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value!r}")
-    return number
-
-
-def _non_negative(value: str) -> int:
-    number = _integer(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 0, got {value!r}")
-    return number
-
-
-def _integer(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None

@@ -33,10 +33,14 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from slant.inference import rows
+from slant.inference.inputs import check_text
+from slant.inference.language import detect, detector_version
 from slant.inference.predictor import DocumentResult, SentenceResult
 from slant.inference.sinks import ChunkedWriter, Totals
-from slant.inference.sources import DEFAULT_MAX_CHARS, NO_SENTENCES, Document, Reject, Source, open_source
+from slant.inference.sources import (ALL_FIELDS, DEFAULT_MAX_CHARS, NO_SENTENCES, UNSUPPORTED_LANGUAGE, Document,
+                                     Reject, Source, open_source)
 from slant.inference.splitter import Span, split_sentences
+from slant.models.encoder import ResolvedModel, resolve_model
 from slant.models.errors import SlantError
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
@@ -95,6 +99,7 @@ class Backend:
         self.max_batch = max_batch
         self._pad_id = tokenizer.pad_token_id or 0
         self._wants_token_types = "token_type_ids" in tokenizer.model_input_names
+        self.resolved: ResolvedModel | None = None  # where the weights came from (set by load_backend)
 
     def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         """Logits (batch, n_labels) for int64 `input_ids`, `attention_mask` (+ `token_type_ids`)."""
@@ -130,8 +135,12 @@ class Backend:
                         dtype=np.float32)
 
     def fingerprint(self) -> dict:
-        """What identifies the scores this backend gives, for resuming a run safely."""
-        return {"backend": self.name, "model": self.model_name, "weights": model_digest(self.model_name)}
+        """What identifies the scores this backend gives, for resuming a run safely: the model as
+        asked for, the registry name and version an alias resolved to, and a digest of the
+        weights themselves (so a moved alias or retrained folder is never mixed into one run)."""
+        resolved = self.resolved or ResolvedModel(self.model_name, self.model_name)
+        return {"backend": self.name, "model": self.model_name, **resolved.identity(),
+                "weights": model_digest(resolved.path)}
 
 
 class TorchBackend(Backend):
@@ -151,34 +160,42 @@ class TorchBackend(Backend):
 
 
 def model_digest(model_name: str) -> str:
-    """A short hash of a model folder's config and weights (size and modification time)."""
+    """A short hash of a model folder's config and weights, by content: a registry download lands
+    in a new folder with new times each run, yet it is the same model (0.04 s for the released 45 MB)."""
     folder = Path(model_name)
     if not folder.is_dir():
         return ""
     digest = hashlib.sha256()
     for path in sorted(folder.iterdir()):
-        if path.name == "config.json":
-            digest.update(path.read_bytes())
-        elif path.suffix in (".safetensors", ".bin", ".onnx"):
-            stat = path.stat()
-            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        if path.name == "config.json" or path.suffix in (".safetensors", ".bin", ".onnx"):
+            digest.update(path.name.encode() + b"\0")
+            with open(path, "rb") as file:
+                while block := file.read(1 << 20):
+                    digest.update(block)
     return digest.hexdigest()[:16]
 
 
-def load_backend(model: str | Path | None = None, backend: str = "torch", threads: int | None = None,
-                 **kwargs) -> Backend:
-    """Load a model once for scoring: `backend` is "torch", "onnx" or "onnx-int8"."""
+def load_backend(model: str | Path | ResolvedModel | None = None, backend: str = "torch",
+                 threads: int | None = None, **kwargs) -> Backend:
+    """Load a model once for scoring: `backend` is "torch", "onnx" or "onnx-int8".
+
+    A `models:/name@alias` URI is resolved to its version once, here, and downloaded once."""
     if backend not in BACKENDS:
         raise SlantError("E021", key="--backend", value=backend, problem=f"choose one of {', '.join(BACKENDS)}")
     threads = threads or available_cores()
+    resolved = model if isinstance(model, ResolvedModel) else resolve_model(model)
     if backend == "torch":
         from slant.models.classifier import SlantClassifier
 
         configure_threads(threads)
-        return TorchBackend(SlantClassifier.from_pretrained(model), **kwargs)
-    from slant.inference.onnx_runtime import OnnxBackend
+        loaded = TorchBackend(SlantClassifier.from_pretrained(resolved.path), **kwargs)
+    else:
+        from slant.inference.onnx_runtime import OnnxBackend
 
-    return OnnxBackend.load(model, int8=backend == "onnx-int8", threads=threads, **kwargs)
+        loaded = OnnxBackend.load(resolved.path, int8=backend == "onnx-int8", threads=threads, **kwargs)
+    loaded.resolved = resolved
+    loaded.model_name = resolved.path if resolved.requested == "released" else resolved.requested
+    return loaded
 
 
 # -- the Python API -----------------------------------------------------------------------
@@ -189,18 +206,21 @@ class Scorer:
     """
 
     def __init__(self, backend: Backend, threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS,
-                 strongest_k: int = rows.STRONGEST_K):
+                 strongest_k: int = rows.STRONGEST_K, any_language: bool = False):
         self.backend = backend
         self.threshold = threshold
         self.max_chars = max_chars
         self.strongest_k = strongest_k
+        self.any_language = any_language  # score text in any language as if it were English
         self._cutoffs = backend.cutoffs(threshold)
 
     @classmethod
-    def load(cls, model: str | Path | None = None, backend: str = "torch", threads: int | None = None,
-             threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS, **backend_options) -> "Scorer":
+    def load(cls, model: str | Path | ResolvedModel | None = None, backend: str = "torch", threads: int | None = None,
+             threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS, any_language: bool = False,
+             **backend_options) -> "Scorer":
         """`model`: a folder, a `models:/` URI, or None for the released model."""
-        return cls(load_backend(model, backend, threads, **backend_options), threshold=threshold, max_chars=max_chars)
+        return cls(load_backend(model, backend, threads, **backend_options), threshold=threshold, max_chars=max_chars,
+                   any_language=any_language)
 
     @property
     def labels(self) -> list[str]:
@@ -230,10 +250,15 @@ class Scorer:
             yield from self._score_batch(batch)
 
     def _check(self, text, number: int):
+        """The checks of `slant check` and the web API, with the same lines (the first failing
+        document of a stream stops it, as `slant score` would reject it)."""
         if not isinstance(text, str):
             raise SlantError("E003", path="documents", line=number, problem=f"expected text, got {type(text).__name__}")
-        if len(text) > self.max_chars:
-            raise SlantError("E051", size=len(text), limit=self.max_chars)
+        check_text(text, self.max_chars)
+        if not self.any_language:
+            language = detect(text)
+            if not language.supported:
+                raise SlantError("E052", **language.fields())
 
     def _score_batch(self, batch: list[tuple[int, str | None, str]]) -> list[DocumentResult]:
         chunk = self.score_chunk([n for n, _, _ in batch], [i for _, i, _ in batch], [t for _, _, t in batch])
@@ -241,13 +266,16 @@ class Scorer:
 
     # the columnar core, shared by the API and both engines
     def score_chunk(self, record_nos: list[int], doc_ids: list[str | None], texts: list[str],
-                    spans: list[list[Span]] | None = None) -> rows.ScoredChunk:
-        """Score documents whose sentences may already be split (`spans`), all in one pass."""
+                    spans: list[list[Span]] | None = None, meta: list[dict] | None = None,
+                    keep_fields: Sequence[str] = ()) -> rows.ScoredChunk:
+        """Score documents whose sentences may already be split (`spans`), all in one pass;
+        `meta` (kept input fields per document) goes to the documents table as `keep_fields`."""
         spans = spans if spans is not None else [split_sentences(text) for text in texts]
         probabilities = self.backend.predict_proba([span.text for doc in spans for span in doc])
         return rows.ScoredChunk(doc_ids=list(doc_ids), record_nos=list(record_nos),
                                 text_lengths=[len(t) for t in texts], spans=spans, probabilities=probabilities,
-                                flags=probabilities >= self._cutoffs, labels=self.labels)
+                                flags=probabilities >= self._cutoffs, labels=self.labels, meta=meta,
+                                keep_fields=list(keep_fields))
 
     def results(self, chunk: rows.ScoredChunk) -> list[DocumentResult]:
         offsets = chunk.offsets()
@@ -299,23 +327,28 @@ class Scorer:
     # a corpus file
     def score_file(self, input_path: str | Path, out: str | Path, *, input_format: str | None = None,
                    id_field: str | None = "id", text_field: str = "text", output_format: str = "parquet",
-                   chunk_size: int = DEFAULT_CHUNK_RECORDS, overwrite: bool = False, progress: str = "off") -> Totals:
-        """Score a corpus into an output folder (see `sinks.py`), resuming a run already there."""
-        from slant.inference.progress import Progress
+                   chunk_size: int = DEFAULT_CHUNK_RECORDS, overwrite: bool = False, progress: str = "off",
+                   keep_fields: str | Sequence[str] | None = ALL_FIELDS) -> Totals:
+        """Score a corpus into an output folder (see `sinks.py`), resuming a run already there.
+
+        `keep_fields`: the input's other fields to carry into the documents table (default all)."""
+        from slant.inference.progress import Progress, note
 
         source = open_source(input_path, input_format, id_field=id_field, text_field=text_field,
-                             max_chars=self.max_chars)
-        writer = ChunkedWriter(out, self.run_settings(source, input_format), output_format, overwrite=overwrite)
-        if writer.complete:
-            return writer.totals
-        meter = Progress(source.size, source.unit, mode=progress)
-        try:
-            return score_corpus(self, source, writer, chunk_size=chunk_size, progress=meter)
-        finally:
-            meter.close()
+                             max_chars=self.max_chars, keep_fields=keep_fields)
+        with ChunkedWriter(out, self.run_settings(source, input_format), output_format, overwrite=overwrite) as writer:
+            note(resume_note(writer, source), progress)
+            if writer.complete:
+                return writer.totals
+            meter = Progress(source.size, source.unit, mode=progress, start=writer.manifest.position)
+            try:
+                return score_corpus(self, source, writer, chunk_size=chunk_size, progress=meter)
+            finally:
+                meter.close()
 
     def run_settings(self, source: Source, input_format: str | None) -> dict:
         """Everything that changes the results of a run: a resumed run must match all of it."""
+        rows.document_schema(self.labels, source.keep_fields)  # a kept field named like a column: E150 now
         return {
             "input": source.fingerprint(), "input_format": source.format,
             "id_field": source.id_field, "text_field": source.text_field, "max_chars": source.max_chars,
@@ -323,6 +356,9 @@ class Scorer:
             "thresholds": {label: float(self.threshold if self.threshold is not None else self.backend.thresholds[label])
                            for label in self.labels},
             "strongest_k": self.strongest_k,
+            "language": "any" if self.any_language else {"accept": ["en"], "detector": detector_version()},
+            # only when fields are kept, so runs started before fields travelled still resume
+            **({"keep_fields": list(source.keep_fields)} if source.keep_fields else {}),
         }
 
 
@@ -341,10 +377,18 @@ class _SplitChunk:
 _END = object()
 
 
-def split_or_reject(item: Document | Reject) -> list[Span] | Reject:
-    """A document's sentences, or a `Reject` for a rejected record or a text without sentences."""
+def split_or_reject(item: Document | Reject, any_language: bool = False) -> list[Span] | Reject:
+    """A document's sentences, or a `Reject` for a rejected record, a text in a language the model
+    does not read (unless `any_language`), or a text without sentences."""
     if isinstance(item, Reject):
         return item
+    if not any_language:
+        language = detect(item.text)
+        if not language.supported:
+            return Reject(item.record_no, item.location, UNSUPPORTED_LANGUAGE,
+                          f"detected {language.name} ({language.code}, probability {language.probability:.2f}); "
+                          "the model reads English only (--any-language scores it anyway)",
+                          item.doc_id, item.position)
     spans = split_sentences(item.text)
     if not spans:
         return Reject(item.record_no, item.location, NO_SENTENCES, "no sentence found in the text",
@@ -352,7 +396,26 @@ def split_or_reject(item: Document | Reject) -> list[Span] | Reject:
     return spans
 
 
-def _read_chunks(source: Source, after: int, chunk_size: int, out: queue.Queue, stop: threading.Event):
+def resume_note(writer: ChunkedWriter, source: Source) -> str:
+    """One line saying that a run resumes and how much is left (or that it is done); "" for a new run."""
+    if writer.complete:
+        return f"{writer.folder} already holds this run, complete ({writer.totals.line()}); nothing to do"
+    if not writer.resumed_from:
+        return ""
+    done, total = writer.manifest.position, source.size
+    left = f"{_amount(total - done, source.unit)} of {_amount(total, source.unit)} left" if done else "the rest left"
+    return (f"resuming the run in {writer.folder}: records 1-{writer.resumed_from:,} are committed "
+            f"({writer.totals.scored:,} scored, {writer.totals.rejected:,} rejected); {left}")
+
+
+def _amount(count: int, unit: str) -> str:
+    if unit == "B":
+        return f"{count / 1e6:,.1f} MB" if count >= 100_000 else f"{count:,} bytes"
+    return f"{count:,} {unit}"
+
+
+def _read_chunks(source: Source, after: int, chunk_size: int, out: queue.Queue, stop: threading.Event,
+                 any_language: bool = False):
     """Reader thread: records after `after`, split and grouped into chunks, into `out`."""
 
     def put(item) -> bool:
@@ -369,7 +432,7 @@ def _read_chunks(source: Source, after: int, chunk_size: int, out: queue.Queue, 
         for item in source:
             if item.record_no <= after:
                 continue  # committed by an earlier run
-            split = split_or_reject(item)
+            split = split_or_reject(item, any_language)
             if isinstance(split, Reject):
                 chunk.rejects.append(split)
             else:
@@ -395,7 +458,8 @@ def score_corpus(scorer: Scorer, source: Source, writer: ChunkedWriter, chunk_si
         raise SlantError("E021", key="--chunk-size", value=chunk_size, problem="must be at least 1")
     chunks: queue.Queue = queue.Queue(maxsize=queue_chunks)
     stop = threading.Event()
-    reader = threading.Thread(target=_read_chunks, args=(source, writer.last_record, chunk_size, chunks, stop),
+    reader = threading.Thread(target=_read_chunks, args=(source, writer.last_record, chunk_size, chunks, stop,
+                                                         scorer.any_language),
                               name="slant-reader", daemon=True)
     reader.start()
     try:
@@ -403,9 +467,11 @@ def score_corpus(scorer: Scorer, source: Source, writer: ChunkedWriter, chunk_si
             if isinstance(chunk, BaseException):
                 raise chunk
             scored = scorer.score_chunk([d.record_no for d in chunk.documents], [d.doc_id for d in chunk.documents],
-                                        [d.text for d in chunk.documents], chunk.spans)
+                                        [d.text for d in chunk.documents], chunk.spans,
+                                        [d.meta for d in chunk.documents], source.keep_fields)
             added = writer.commit(chunk.last_record, rows.sentence_table(scored),
-                                  rows.document_table(scored, scorer.strongest_k), rows.reject_table(chunk.rejects))
+                                  rows.document_table(scored, scorer.strongest_k), rows.reject_table(chunk.rejects),
+                                  position=chunk.position)
             if progress is not None:
                 progress.update(chunk.position, added.scored, added.sentences)
         return writer.finish()
@@ -415,4 +481,4 @@ def score_corpus(scorer: Scorer, source: Source, writer: ChunkedWriter, chunk_si
 
 
 __all__ = ["Scorer", "Backend", "TorchBackend", "load_backend", "score_corpus", "length_batches",
-           "configure_threads", "BACKENDS"]
+           "configure_threads", "resume_note", "BACKENDS"]

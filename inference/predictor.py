@@ -2,17 +2,24 @@
 
 Sentences from many documents are scored together (the classifier sorts them by length and pads
 per batch), then regrouped per document in input order.
+
+Every text is checked first, with the same one-line errors as `slant check`, `slant serve` and
+`slant score`: not text (E003), unpaired surrogates (E053), empty (E050), over `max_chars` (E051).
+A text in a language the model does not read (see `language.py`) is not scored: its result has
+no sentences, its `language`, and a one-line `warning` (W052), unless `any_language`.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
+from slant.inference.inputs import check_text
+from slant.inference.language import detect
 from slant.inference.splitter import split_sentences
 from slant.models.classifier import SlantClassifier
-from slant.models.errors import SlantError
+from slant.models.errors import SlantError, message
 
 
 @dataclass
@@ -34,9 +41,12 @@ class DocumentResult:
     model: str = ""
     text_length: int = 0
     extra: dict = field(default_factory=dict)
+    language: str = "en"  # ISO 639-1 code the text was treated as (language.py)
+    warning: str | None = None  # one line when the text was not scored (e.g. W052)
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "sentences": [_sentence_json(s) for s in self.sentences]}
+        return {"model": self.model, "language": self.language, "warning": self.warning,
+                "sentences": [_sentence_json(s) for s in self.sentences]}
 
     def counts(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -59,11 +69,13 @@ class Predictor:
     def __init__(
         self, classifier: SlantClassifier, batch_size: int = 64, max_chars: int | None = None,
         splitter=split_sentences,  # text -> list[Span]; the server passes a caching one
+        any_language: bool = False,  # score text in any language as if it were English
     ):
         self.classifier = classifier
         self.batch_size = batch_size
         self.max_chars = max_chars
         self.splitter = splitter
+        self.any_language = any_language
 
     @classmethod
     def load(cls, model: str | None = None, **kwargs) -> "Predictor":
@@ -75,9 +87,12 @@ class Predictor:
 
     def analyse(
         self, text: str, threshold: float | None = None, only: Sequence[str] | None = None,
-        all_labels: bool = False,
+        all_labels: bool = False, any_language: bool | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> DocumentResult:
-        return next(iter(self.analyse_many([text], threshold=threshold, only=only, all_labels=all_labels)))
+        """One text; `progress(done, total)` is called as its sentences are scored (long texts)."""
+        return next(iter(self.analyse_many([text], threshold=threshold, only=only, all_labels=all_labels,
+                                           any_language=any_language, progress=progress)))
 
     def analyse_many(
         self,
@@ -86,6 +101,8 @@ class Predictor:
         only: Sequence[str] | None = None,
         docs_per_batch: int = 64,
         all_labels: bool = False,
+        any_language: bool | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> Iterator[DocumentResult]:
         """Results in input order; sentences of `docs_per_batch` documents are scored together.
 
@@ -99,20 +116,24 @@ class Predictor:
             unknown = [label for label in only if label not in self.labels]
             if unknown:
                 raise SlantError("E010", label=unknown[0], known=", ".join(self.labels), where="--labels")
+        any_language = self.any_language if any_language is None else any_language
         iterator = iter(texts)
         while chunk := list(islice(iterator, docs_per_batch)):
-            yield from self._analyse_chunk(chunk, threshold, only)
+            yield from self._analyse_chunk(chunk, threshold, only, any_language, progress)
 
-    def _analyse_chunk(self, texts: list[str], threshold, only) -> list[DocumentResult]:
-        spans = []
+    def _analyse_chunk(self, texts: list[str], threshold, only, any_language: bool, progress) -> list[DocumentResult]:
+        spans, languages = [], []
         for text in texts:
             self._check(text)
-            spans.append(self.splitter(text))
+            language = detect(text)
+            languages.append(language)
+            # Text the model cannot read is not split or scored at all: no label, no score.
+            spans.append(self.splitter(text) if language.supported or any_language else [])
         flat = [span.text for doc in spans for span in doc]
-        probabilities = self.classifier.predict_proba(flat, batch_size=self.batch_size)
+        probabilities = self._predict(flat, progress)
         decided = self.classifier.decide(probabilities, threshold=threshold)
         results, row = [], 0
-        for text, doc in zip(texts, spans):
+        for text, doc, language in zip(texts, spans, languages):
             sentences = []
             for index, span in enumerate(doc):
                 labels = decided[row]
@@ -121,14 +142,41 @@ class Predictor:
                 scores = dict(zip(self.labels, probabilities[row].astype(float).tolist()))
                 sentences.append(SentenceResult(index, span.start, span.end, span.text, labels, scores))
                 row += 1
-            results.append(DocumentResult(sentences, model=self.classifier.name, text_length=len(text)))
+            warning = None if language.supported or any_language else message("W052", **language.fields())
+            results.append(DocumentResult(sentences, model=self.classifier.name, text_length=len(text),
+                                          language=language.code, warning=warning))
         return results
 
+    def _predict(self, texts: list[str], progress, step: int = 512):
+        """Probabilities for `texts`, in steps of `step` sentences when someone watches progress."""
+        if progress is None or len(texts) <= step:
+            probabilities = self.classifier.predict_proba(texts, batch_size=self.batch_size)
+        else:
+            import numpy as np
+
+            parts = []
+            for begin in range(0, len(texts), step):
+                parts.append(self.classifier.predict_proba(texts[begin : begin + step], batch_size=self.batch_size))
+                progress(min(begin + step, len(texts)), len(texts))
+            probabilities = np.concatenate(parts)
+        if progress is not None:
+            progress(len(texts), len(texts))
+        return probabilities
+
     def _check(self, text: str):
-        if not isinstance(text, str):
-            raise SlantError("E003", path="input", line="?", problem=f"expected text, got {type(text).__name__}")
-        if self.max_chars is not None and len(text) > self.max_chars:
-            raise SlantError("E051", size=len(text), limit=self.max_chars)
+        check_text(text, self.max_chars)
+
+
+def explain_document(explainer, result: DocumentResult, progress: Callable[[int, int], None] | None = None,
+                     step: int = 32) -> DocumentResult:
+    """`explainer.explain_document`, `step` flagged sentences at a time when progress is watched."""
+    flagged = [s for s in result.sentences if s.labels]
+    if progress is None:
+        return explainer.explain_document(result)
+    for begin in range(0, len(flagged), step):
+        explainer.explain_document(DocumentResult(flagged[begin : begin + step]))  # fills them in place
+        progress(min(begin + step, len(flagged)), len(flagged))
+    return result
 
 
 def top_sentences(result: DocumentResult, k: int = 3) -> list[SentenceResult]:

@@ -17,7 +17,8 @@ class Progress:
     """`mode`: "auto" (bar on a terminal, log lines otherwise), "bar", "log" or "off"."""
 
     def __init__(self, total: int, unit: str = "B", mode: str = "auto", interval: float = 30.0,
-                 stream: TextIO | None = None, description: str = "slant score"):
+                 stream: TextIO | None = None, description: str = "slant score", start: int = 0):
+        """`start`: where a resumed run begins, so that its ETA counts only the work it does."""
         self.stream = stream or sys.stderr
         if mode == "auto":
             mode = "bar" if getattr(self.stream, "isatty", lambda: False)() else "log"
@@ -26,7 +27,7 @@ class Progress:
         self._last_log = self.started
         self._baseline: tuple[float, int] | None = None  # (time, position) of the first update
         self.documents = self.sentences = 0
-        self.position = 0
+        self.position = self._start = start
         self._bar = None
         if mode == "bar":
             from tqdm.auto import tqdm
@@ -41,7 +42,7 @@ class Progress:
         self.documents += documents
         self.sentences += sentences
         if self._baseline is None:
-            self._baseline = (self.started, 0) if self.position == 0 and documents else (now, position)
+            self._baseline = (self.started, self._start) if documents else (now, position)
         self.position = position
         if self._bar is not None:
             self._bar.n = min(position, self.total)
@@ -64,15 +65,23 @@ class Progress:
         elapsed = max(now - self.started, 1e-9)
         eta = self.eta(now)
         eta_text = str(timedelta(seconds=round(eta))) if eta is not None else "?"
-        return f", {self.documents / elapsed:,.1f} docs/s, {self.sentences / elapsed:,.0f} sentences/s, ETA {eta_text}"
+        docs = f", {self.documents / elapsed:,.1f} docs/s" if self.documents else ""  # `slant check` has one
+        return f"{docs}, {self.sentences / elapsed:,.0f} sentences/s, ETA {eta_text}"
 
     def _log(self, now: float):
         share = 100.0 * self.position / self.total if self.total else 100.0
-        print(f"{self.description}: {share:5.1f}% | {self.documents:,} docs, {self.sentences:,} sentences"
+        docs = f"{self.documents:,} docs, " if self.documents else ""
+        print(f"{self.description}: {share:5.1f}% | {docs}{self.sentences:,} sentences"
               f"{self._rates(now).replace(', ', ' | ', 1)}", file=self.stream, flush=True)
 
     def close(self):
         if self._bar is not None:
             self._bar.close()
-        elif self.mode == "log" and self.documents:
+        elif self.mode == "log" and (self.documents or self.sentences):
             self._log(time.monotonic())
+
+
+def note(text: str, mode: str = "auto", stream: TextIO | None = None):
+    """One line for the person watching (a run that resumes, say), unless progress is "off"."""
+    if text and mode != "off":
+        print(text, file=stream or sys.stderr, flush=True)

@@ -5,7 +5,8 @@ Both engines (local and Ray) and the Python API build their tables here, from th
 
 * sentences: doc_id, record_no, sentence_index, start, end, text, labels, prob_<label> (x16)
 * documents: doc_id, record_no, text_length, n_sentences, n_flagged, flagged_share,
-  count_<label> (x16), strongest (the top sentences by their highest probability)
+  count_<label> (x16), strongest (the top sentences by their highest probability), then the
+  input record's kept fields (source, date, ...), one text column each
 * rejects: record_no, location, doc_id, code, reason
 
 `start`/`end` are code-point offsets into the document text as read, so
@@ -14,7 +15,7 @@ Both engines (local and Ray) and the Python API build their tables here, from th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -22,6 +23,7 @@ import pyarrow as pa
 
 from slant.inference.sources import Reject
 from slant.inference.splitter import Span
+from slant.models.errors import SlantError
 
 STRONGEST_K = 3
 
@@ -37,6 +39,8 @@ class ScoredChunk:
     probabilities: np.ndarray  # (total sentences, n_labels) float32, documents in order
     flags: np.ndarray  # same shape, bool: probability at or over the label's threshold
     labels: list[str]
+    meta: list[dict] | None = None  # per document: kept field -> text (None: no fields kept)
+    keep_fields: list[str] = field(default_factory=list)  # the documents table's extra columns
 
     def offsets(self) -> np.ndarray:
         """Row index where each document's sentences begin, plus the total at the end."""
@@ -63,13 +67,19 @@ _STRONGEST = pa.struct([("sentence_index", pa.int32()), ("start", pa.int64()), (
                         ("text", pa.string()), ("label", pa.string()), ("probability", pa.float32())])
 
 
-def document_schema(labels: Sequence[str]) -> pa.Schema:
-    return pa.schema(
+def document_schema(labels: Sequence[str], keep_fields: Sequence[str] = ()) -> pa.Schema:
+    """The documents table; `keep_fields` (the input's other fields) add one text column each."""
+    schema = pa.schema(
         [("doc_id", pa.string()), ("record_no", pa.int64()), ("text_length", pa.int64()),
          ("n_sentences", pa.int32()), ("n_flagged", pa.int32()), ("flagged_share", pa.float64())]
         + [(count_column(label), pa.int32()) for label in labels]
         + [("strongest", pa.list_(_STRONGEST))]
     )
+    for name in keep_fields:
+        if name in schema.names:
+            raise SlantError("E150", field=name)
+        schema = schema.append(pa.field(name, pa.string()))
+    return schema
 
 
 REJECT_SCHEMA = pa.schema([("record_no", pa.int64()), ("location", pa.string()), ("doc_id", pa.string()),
@@ -114,7 +124,10 @@ def document_table(chunk: ScoredChunk, strongest_k: int = STRONGEST_K) -> pa.Tab
     for j, label in enumerate(chunk.labels):
         columns[count_column(label)] = label_counts[:, j].astype(np.int32)
     columns["strongest"] = [_strongest(chunk, offsets[i], offsets[i + 1], i, strongest_k) for i in range(n_docs)]
-    return pa.table(columns, schema=document_schema(chunk.labels))
+    meta = chunk.meta or [{}] * n_docs
+    for name in chunk.keep_fields:
+        columns[name] = [fields.get(name) for fields in meta]
+    return pa.table(columns, schema=document_schema(chunk.labels, chunk.keep_fields))
 
 
 def _strongest(chunk: ScoredChunk, begin: int, end: int, doc: int, k: int) -> list[dict]:

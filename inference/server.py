@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 
 from slant.inference.cache import CachedClassifier, CachedSplitter
 from slant.inference.explain import OcclusionExplainer
+from slant.inference.inputs import check_text
 from slant.inference.predictor import DocumentResult, Predictor
 from slant.models.errors import SlantError
 from slant.models.labels import LabelSet, load_labels
@@ -54,6 +55,9 @@ class AnalyseRequest(BaseModel):
         False, description="Report every technique; by default only the model's reported (precise enough) ones."
     )
     triggers: bool = Field(True, description="Find the trigger words of each flagged technique.")
+    any_language: bool = Field(
+        False, description="Score text in any language as if it were English; by default only English is labelled."
+    )
 
 
 class Trigger(BaseModel):
@@ -80,6 +84,10 @@ class Summary(BaseModel):
 
 class Analysis(BaseModel):
     model: str
+    language: str = Field(description="ISO 639-1 code of the language the text was treated as.")
+    warning: str | None = Field(
+        description="One line when the text was not labelled (a language the model does not read), else null."
+    )
     text_length: int
     sentences: list[Sentence]
     summary: Summary
@@ -131,13 +139,13 @@ class Analyser:
         self.model = classifier.name
 
     def analyse(self, request: AnalyseRequest) -> dict:
-        if not request.text.strip():
-            raise SlantError("E050")
+        check_text(request.text)  # empty, unpaired surrogates: the same lines as `slant check`
         unknown = [label for label in request.labels or [] if label not in self.predictor.labels]
         if unknown:
             raise SlantError("E010", label=unknown[0], known=", ".join(self.predictor.labels), where="labels")
         result = self.predictor.analyse(
-            request.text, threshold=request.threshold, only=request.labels, all_labels=request.all_labels
+            request.text, threshold=request.threshold, only=request.labels, all_labels=request.all_labels,
+            any_language=request.any_language,
         )
         if request.triggers:
             self.explainer.explain_document(result)
@@ -173,7 +181,8 @@ def _analysis_json(result: DocumentResult, text_length: int) -> dict:
     ]
     flagged = sum(1 for s in result.sentences if s.labels)
     summary = {"sentences": len(sentences), "flagged": flagged, "by_label": result.counts()}
-    return {"model": result.model, "text_length": text_length, "sentences": sentences, "summary": summary}
+    return {"model": result.model, "language": result.language, "warning": result.warning,
+            "text_length": text_length, "sentences": sentences, "summary": summary}
 
 
 # -- the app ----------------------------------------------------------------------------------
@@ -227,7 +236,8 @@ def create_app(
         response_model=Analysis,
         tags=["analysis"],
         responses={413: {"model": Problem, "description": "Text over the size limit."},
-                   422: {"model": Problem, "description": "Empty text or an unknown technique id."}},
+                   422: {"model": Problem,
+                         "description": "Empty text, unpaired surrogates, or an unknown technique id."}},
     )
     def analyse(request: AnalyseRequest):
         """Split a draft into sentences; for each, every technique's probability, the flagged

@@ -17,13 +17,20 @@ each input record ends up in exactly one committed chunk, once.
 
 Only files the manifest names are results: read them with `read_table`/`read_frame`, which
 also work while a run is going on.
+
+One run at a time: a writer holds an exclusive lock on `.slant-lock` in the folder (released by
+the kernel when its process ends, even by `kill -9`), so a second run into the same folder is
+refused at once (E110) instead of redoing the same chunks. Slant deletes only files it names
+itself (`part-NNNNNN.*`, their hidden temporaries, the manifest); anything else in the folder is
+the user's and is never removed: `--overwrite` refuses (E111) before it deletes anything.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +40,10 @@ import pyarrow.parquet as pq
 from slant.models.errors import SlantError
 
 MANIFEST = "manifest.json"
+LOCK = ".slant-lock"
+# The only files Slant writes (and so the only ones it ever deletes).
+_PART = re.compile(r"\.?part-\d{6}\.(parquet|jsonl)(\.tmp)?")
+_OWN_TOP = {MANIFEST, f".{MANIFEST}.tmp", LOCK}
 FORMAT_VERSION = 1
 OUTPUT_FORMATS = ("parquet", "jsonl")
 TABLES = ("sentences", "documents", "rejects")
@@ -68,6 +79,11 @@ class Manifest:
         return self.chunks[-1]["last_record"] if self.chunks else 0
 
     @property
+    def position(self) -> int:
+        """How far into the input the committed chunks reach, in the source's units (0 if unknown)."""
+        return self.chunks[-1].get("position", 0) if self.chunks else 0
+
+    @property
     def totals(self) -> Totals:
         totals = Totals()
         for chunk in self.chunks:
@@ -87,7 +103,10 @@ class Manifest:
         path = folder / MANIFEST
         if not path.exists():
             return None
-        data = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise SlantError("E001", path=str(path), reason=f"{error}; move the folder aside and start again") from None
         return cls(settings=data["settings"], output_format=data["output_format"], engine=data.get("engine", "local"),
                    chunks=data["chunks"], complete=data["complete"])
 
@@ -99,18 +118,37 @@ class ChunkedWriter:
     """Commits chunks of result tables into an output folder, resuming the run already there.
 
     `settings` identify the run (input fingerprint, model, thresholds, fields...): a folder
-    holding a run with different settings is refused unless `overwrite`.
+    holding a run with different settings is refused unless `overwrite`. The writer holds the
+    folder's lock until `close()` (or the end of a `with` block, or of the process).
     """
 
     def __init__(self, folder: str | Path, settings: dict, output_format: str = "parquet",
                  overwrite: bool = False, engine: str = "local"):
         if output_format not in OUTPUT_FORMATS:
-            raise SlantError("E021", key="--output-format", value=output_format, problem="choose parquet or jsonl")
+            raise SlantError("E021", key="--format", value=output_format, problem="choose parquet or jsonl")
         self.folder = Path(folder)
         self.settings = json.loads(json.dumps(settings))  # as it will read back from the manifest
         self.output_format = output_format
         self.engine = engine
-        self.manifest = self._open(overwrite)
+        self._lock = _lock(self.folder)
+        try:
+            self.manifest = self._open(overwrite)
+        except BaseException:
+            self.close()
+            raise
+        self.resumed_from = self.manifest.last_record  # 0 for a new run
+
+    def close(self):
+        """Release the folder's lock (another run may then use it)."""
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+    def __enter__(self) -> "ChunkedWriter":
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     @property
     def last_record(self) -> int:
@@ -126,13 +164,17 @@ class ChunkedWriter:
         return self.manifest.complete
 
     def _open(self, overwrite: bool) -> Manifest:
-        manifest = Manifest.read(self.folder) if self.folder.exists() else None
+        manifest = Manifest.read(self.folder)
         if manifest is not None and overwrite:
+            foreign = foreign_files(self.folder)
+            if foreign:  # checked before anything is deleted
+                raise SlantError("E111", path=str(self.folder), first=foreign[0])
             clear(self.folder)
             manifest = None
         if manifest is None:
-            if self.folder.exists() and any(self.folder.iterdir()):
+            if foreign_files(self.folder):
                 raise SlantError("E104", path=str(self.folder))
+            clear(self.folder)  # parts of a run killed before its first manifest, if any
             manifest = Manifest(self.settings, self.output_format, self.engine)
             try:
                 for table in TABLES:
@@ -149,15 +191,20 @@ class ChunkedWriter:
         return manifest
 
     def _remove_uncommitted(self, manifest: Manifest):
-        """Delete parts a killed run wrote but never committed (and its temporary files)."""
+        """Delete parts a killed run wrote but never committed (and its temporary files); files
+        Slant did not write are left alone."""
         committed = {name for table in TABLES for name in manifest.files(table)}
         for table in TABLES:
-            for path in (self.folder / table).iterdir():
-                if f"{table}/{path.name}" not in committed:
+            folder = self.folder / table
+            folder.mkdir(exist_ok=True)
+            for path in folder.iterdir():
+                if _PART.fullmatch(path.name) and f"{table}/{path.name}" not in committed:
                     path.unlink()
 
-    def commit(self, last_record: int, sentences: pa.Table, documents: pa.Table, rejects: pa.Table) -> Totals:
-        """Write one chunk covering records (last committed, last_record] and commit it."""
+    def commit(self, last_record: int, sentences: pa.Table, documents: pa.Table, rejects: pa.Table,
+               position: int | None = None) -> Totals:
+        """Write one chunk covering records (last committed, last_record] and commit it;
+        `position` is how far into the input it reaches (source units), for a resumed run's note."""
         if self.manifest.complete:
             raise RuntimeError("the run is already complete")
         first_record = self.last_record + 1
@@ -177,33 +224,166 @@ class ChunkedWriter:
         totals = Totals(read=last_record - first_record + 1, scored=documents.num_rows,
                         rejected=rejects.num_rows, sentences=sentences.num_rows)
         self.manifest.chunks.append({"index": index, "first_record": first_record, "last_record": last_record,
-                                     "engine": self.engine, "totals": vars(totals), "files": files})
+                                     "engine": self.engine, "totals": vars(totals), "files": files,
+                                     **({"position": int(position)} if position is not None else {})})
         self.manifest.write(self.folder)
         return totals
 
     def finish(self) -> Totals:
+        """Mark the run complete; nothing more is written, so the folder's lock is released."""
         self.manifest.complete = True
         self.manifest.write(self.folder)
+        self.close()
         return self.totals
 
 
+def foreign_files(folder: Path) -> list[str]:
+    """Files in an output folder that Slant did not write (relative paths, sorted)."""
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name in TABLES and path.is_dir():
+            found += [f"{path.name}/{p.name}" for p in sorted(path.iterdir()) if not _PART.fullmatch(p.name)]
+        elif path.name not in _OWN_TOP:
+            found.append(path.name)
+    return found
+
+
 def clear(folder: Path):
-    """Remove a previous run's results (only the files a run writes)."""
+    """Remove a previous run's results: only the files a run writes (see `foreign_files`)."""
     for table in TABLES:
-        shutil.rmtree(folder / table, ignore_errors=True)
+        if (folder / table).is_dir():
+            for path in (folder / table).iterdir():
+                if _PART.fullmatch(path.name):
+                    path.unlink()
     (folder / MANIFEST).unlink(missing_ok=True)
 
 
+def preflight(folder: str | Path, overwrite: bool = False):
+    """The refusals a writer would make that do not depend on the run's settings (E109, E110,
+    E111, E104), checked without creating or changing anything: a command calls this before it
+    loads a model, so a folder it cannot use is refused at once. The writer checks again."""
+    folder = Path(folder)
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise SlantError("E109", path=str(folder))
+    holder = _holder(folder)
+    if holder is not None:
+        raise SlantError("E110", path=str(folder), holder=holder)
+    foreign = foreign_files(folder)
+    if foreign and (folder / MANIFEST).exists() and overwrite:
+        raise SlantError("E111", path=str(folder), first=foreign[0])
+    if foreign and not (folder / MANIFEST).exists():
+        raise SlantError("E104", path=str(folder))
+
+
+class _Lock:
+    """An exclusive `flock` on the folder's lock file; the kernel drops it when the process ends."""
+
+    def __init__(self, file):
+        self.file = file
+
+    def close(self):
+        self.file.close()
+
+
+def _holder(folder: Path) -> str | None:
+    """" (process N)" (or "") when another process holds the folder's lock, else None; changes nothing."""
+    try:
+        import fcntl
+
+        with open(folder / LOCK, encoding="utf-8") as file:
+            try:
+                fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                pid = file.read().strip()
+                return f" (process {pid})" if pid.isdigit() else ""
+            fcntl.flock(file.fileno(), fcntl.LOCK_UN)
+    except (ImportError, OSError):  # no lock file, or no flock here: nothing holds it
+        pass
+    return None
+
+
+def _lock(folder: Path) -> _Lock | None:
+    """Take the folder's lock, creating the folder; a folder in use by another run is E110."""
+    if folder.exists() and not folder.is_dir():
+        raise SlantError("E109", path=str(folder))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        file = open(folder / LOCK, "a+", encoding="utf-8")
+    except OSError as error:
+        raise SlantError("E108", path=str(folder), reason=error.strerror or str(error)) from None
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock (documented)
+        return _Lock(file)
+    try:
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        file.seek(0)
+        holder = file.read().strip()
+        file.close()
+        raise SlantError("E110", path=str(folder), holder=f" (process {holder})" if holder.isdigit() else "") from None
+    file.seek(0)
+    file.truncate()
+    file.write(str(os.getpid()))
+    file.flush()
+    return _Lock(file)
+
+
 def _difference(manifest: Manifest, settings: dict, output_format: str) -> str:
+    """What differs between the run in the folder and this one, most telling first, as words."""
     # The engine may change between runs: both write the same rows.
     if manifest.output_format != output_format:
-        return f"output format {manifest.output_format}, not {output_format}"
+        return f"the output format was {manifest.output_format}, now {output_format}"
     changed = _changed(manifest.settings, settings)
+    keys = {key for key, _, _ in changed}
+    if "weights" not in keys:  # the same weights under another name (a folder moved, models:/x/3 for @alias)
+        changed = [c for c in changed if c[0] != "model"]
+    if "registered_version" in keys:  # another version has other weights: one change, not two
+        changed = [c for c in changed if c[0] != "weights"]
     if not changed:
         return ""
-    key, old, new = changed[0]
-    more = f"; {len(changed) - 1} more change(s)" if len(changed) > 1 else ""
-    return f"{key} was {old!r}, now {new!r}{more}"
+    changed.sort(key=lambda c: _RANK.get(c[0].split(".")[0], len(_RANK)))
+    more = f" (and {len(changed) - 1} other setting(s))" if len(changed) > 1 else ""
+    return _describe(changed[0], manifest.settings, settings) + more
+
+
+# What a person most needs to hear first: their input changed, then the model, then the rest.
+_RANK = {"input": 0, "registered_version": 1, "registered_name": 1, "weights": 2, "model": 3}
+
+
+def _describe(change: tuple[str, object, object], old: dict, new: dict) -> str:
+    key, before, after = change
+    if key.startswith("input."):
+        what = old.get("input", {}).get("path", "the input")
+        return f"the input {what} changed since that run began ({_input_change(old.get('input', {}), new.get('input', {}))})"
+    if key == "registered_version":
+        name = new.get("registered_name")
+        return (f"--model {new.get('model')} now resolves to version {after} of {name!r}, but that run was scored "
+                f"with version {before} (finish it with --model models:/{name}/{before})")
+    if key == "weights":
+        return f"the weights of model {new.get('model')} changed since that run began (digest {before} -> {after})"
+    return f"{key} was {before!r}, now {after!r}"
+
+
+def _input_change(old: dict, new: dict) -> str:
+    parts = []
+    if old.get("path") != new.get("path"):
+        parts.append(f"now {new.get('path')}")
+    if old.get("files") != new.get("files") and "files" in old:
+        parts.append(f"{old.get('files'):,} -> {new.get('files'):,} files")
+    if old.get("size") != new.get("size"):
+        parts.append(f"{old.get('size'):,} -> {new.get('size'):,} bytes")
+    if old.get("mtime_ns") != new.get("mtime_ns"):
+        parts.append(f"modified {_when(old.get('mtime_ns'))}, now {_when(new.get('mtime_ns'))}")
+    return ", ".join(parts) or "its fingerprint differs"
+
+
+def _when(mtime_ns) -> str:
+    if not isinstance(mtime_ns, int):
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(mtime_ns / 1e9))
 
 
 def _changed(old: dict, new: dict, prefix: str = "") -> list[tuple[str, object, object]]:
@@ -286,7 +466,8 @@ def read_table(folder: str | Path, table: str = "documents") -> pa.Table:
     folder = Path(folder)
     manifest = read_manifest(folder)
     labels = manifest.settings["labels"]
-    schema = {"sentences": rows.sentence_schema(labels), "documents": rows.document_schema(labels),
+    keep_fields = manifest.settings.get("keep_fields", [])  # the input's other fields, kept
+    schema = {"sentences": rows.sentence_schema(labels), "documents": rows.document_schema(labels, keep_fields),
               "rejects": rows.REJECT_SCHEMA}[table]
     parts = []
     for name in manifest.files(table):
@@ -306,5 +487,5 @@ def read_frame(folder: str | Path, table: str = "documents"):
     return read_table(folder, table).to_pandas()
 
 
-__all__ = ["ChunkedWriter", "Manifest", "Totals", "read_table", "read_frame", "read_manifest",
+__all__ = ["ChunkedWriter", "Manifest", "Totals", "read_table", "read_frame", "read_manifest", "preflight",
            "OUTPUT_FORMATS", "TABLES", "jsonl_bytes"]

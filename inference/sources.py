@@ -9,6 +9,10 @@ line (JSONL, CSV), batch by batch (Parquet) or file by file (a folder of `.txt`)
 Record numbers start at 1 and are stable across runs, which is what makes resuming possible:
 JSONL's record number is its line number, CSV's is its data row (the header is row 0), Parquet's
 is its row, and a folder's is the position of the file in sorted order.
+
+A record's other fields (source, date, url, ...) travel with it as `Document.meta`, as text,
+when `keep_fields` names them (`ALL_FIELDS`, "*", keeps every field the input has; a folder of
+`.txt` files has `folder`, plus the fields of an optional `<name>.json` beside each file).
 """
 
 from __future__ import annotations
@@ -19,14 +23,15 @@ import gzip
 import io
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterator, Sequence
 
 from slant.models.errors import SlantError
 
 DEFAULT_MAX_CHARS = 1_000_000
 FORMATS = ("jsonl", "csv", "parquet", "txt")
+ALL_FIELDS = "*"  # keep_fields: every field of the input other than the id and the text
 
 # Reject codes; `Reject.reason` carries the detail.
 EMPTY_TEXT = "empty_text"
@@ -36,6 +41,7 @@ OVERSIZED = "oversized"
 BAD_RECORD = "bad_record"  # not a JSON object, text not a string, and the like
 DUPLICATE_ID = "duplicate_id"
 NO_SENTENCES = "no_sentences"  # raised later, by the scorer
+UNSUPPORTED_LANGUAGE = "unsupported_language"  # raised later, by the scorer (inference/language.py)
 
 
 @dataclass(frozen=True)
@@ -45,6 +51,7 @@ class Document:
     text: str
     location: str  # "line 12", "row 7", "a/b.txt": what a person looks up in the input
     position: int  # how far into the input this record ends, in `Source.unit`s (for progress)
+    meta: dict = field(default_factory=dict, hash=False)  # kept fields -> text (or None)
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class _Raw:
     position: int
     fields: dict | None = None
     problem: tuple[str, str] | None = None  # (code, reason) when the reader could not parse it
+    doc_id: str | None = None  # known even for a problem record when the id is its name (a folder's file)
 
 
 class Source:
@@ -78,7 +86,7 @@ class Source:
     unit = "B"  # what `size` and `Document.position` count: bytes, rows or files
 
     def __init__(self, path: str | Path, id_field: str | None = "id", text_field: str = "text",
-                 max_chars: int = DEFAULT_MAX_CHARS):
+                 max_chars: int = DEFAULT_MAX_CHARS, keep_fields: str | Sequence[str] | None = None):
         self.path = Path(path)
         if not self.path.exists():
             raise SlantError("E004", path=str(path))
@@ -87,6 +95,36 @@ class Source:
         self.id_field = id_field or None
         self.text_field = text_field
         self.max_chars = max_chars
+        self._keep_request = keep_fields
+        self._keep: list[str] | None = None
+
+    @property
+    def keep_fields(self) -> list[str]:
+        """The other fields each `Document.meta` carries, resolved (and checked) on first use."""
+        if self._keep is None:
+            request = self._keep_request
+            if not request:
+                self._keep = []
+            else:
+                available = [f for f in self._available_fields() if f not in (self.id_field, self.text_field)]
+                if request == ALL_FIELDS:
+                    self._keep = available
+                else:
+                    wanted = [request] if isinstance(request, str) else list(request)
+                    for name in wanted:
+                        if name not in available:
+                            raise SlantError("E101", path=str(self.path), field=name, option="--keep-fields",
+                                             columns=", ".join(available) or "(none besides the id and the text)")
+                    self._keep = list(dict.fromkeys(wanted))
+        return self._keep
+
+    def _available_fields(self) -> list[str]:
+        """Every field name in the input, in order of first appearance (one pass by default)."""
+        names: dict[str, None] = {}
+        for raw in self._records():
+            if raw.fields:
+                names.update(dict.fromkeys(raw.fields))
+        return list(names)
 
     @property
     def size(self) -> int:
@@ -116,7 +154,7 @@ class Source:
             return Reject(raw.record_no, raw.location, code, reason, doc_id, raw.position)
 
         if raw.problem:
-            return reject(*raw.problem)
+            return reject(*raw.problem, raw.doc_id)
         fields = raw.fields
         if self.id_field is None:
             doc_id = str(raw.record_no)
@@ -140,7 +178,18 @@ class Source:
             return reject(EMPTY_TEXT, "text is empty or whitespace", doc_id)
         if not _encodable(text):  # e.g. a JSON "\ud800" escape: valid JSON, not writable as UTF-8
             return reject(BAD_ENCODING, "text holds unpaired surrogates", doc_id)
-        return Document(raw.record_no, doc_id, text, raw.location, raw.position)
+        meta = {name: _as_text(fields.get(name)) for name in self.keep_fields}
+        for name, value in meta.items():
+            if value is not None and not _encodable(value):
+                return reject(BAD_ENCODING, f"{name!r} holds unpaired surrogates", doc_id)
+        return Document(raw.record_no, doc_id, text, raw.location, raw.position, meta)
+
+
+def _as_text(value) -> str | None:
+    """A kept field's value as stored: text as is, null as null, anything else as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _encodable(text: str) -> bool:
@@ -217,6 +266,10 @@ class CsvSource(Source):
         for field, which in ((self.id_field, "--id-field"), (self.text_field, "--text-field")):
             if field is not None and field not in header:
                 raise SlantError("E101", path=str(self.path), field=field, option=which, columns=", ".join(header))
+        self._header = header
+
+    def _available_fields(self) -> list[str]:
+        return list(self._header)
 
     @contextmanager
     def _rows(self):
@@ -259,6 +312,9 @@ class ParquetSource(Source):
             if field is not None and field not in names:
                 raise SlantError("E101", path=str(self.path), field=field, option=which, columns=", ".join(names))
 
+    def _available_fields(self) -> list[str]:
+        return list(self._file.schema_arrow.names)
+
     @property
     def size(self) -> int:
         return self._file.metadata.num_rows
@@ -267,6 +323,7 @@ class ParquetSource(Source):
         import pyarrow as pa
 
         columns = [c for c in (self.id_field, self.text_field) if c is not None]
+        columns += [c for c in self.keep_fields if c not in columns]
         row_no = 0
         for batch in self._file.iter_batches(batch_size=self.batch_rows, columns=columns):
             values = {}
@@ -275,6 +332,8 @@ class ParquetSource(Source):
                 if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
                     # Decode in Python so that one invalid UTF-8 value rejects its row only.
                     column = column.cast(pa.large_binary() if pa.types.is_large_string(column.type) else pa.binary())
+                elif name not in (self.id_field, self.text_field):
+                    column = _kept_as_text(column)
                 values[name] = column.to_pylist()
             for i in range(batch.num_rows):
                 row_no += 1
@@ -290,11 +349,24 @@ class ParquetSource(Source):
                 yield _Raw(row_no, f"row {row_no}", row_no, fields=None if problem else fields, problem=problem)
 
 
+def _kept_as_text(column):
+    """A kept Parquet column that is not text, as text: Arrow's own cast (numbers, dates,
+    timestamps in ISO form), or JSON for nested values."""
+    import pyarrow as pa
+
+    try:
+        return column.cast(pa.string())
+    except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+        return pa.array([_as_text(v) for v in column.to_pylist()], pa.string())
+
+
 class TextFolderSource(Source):
     """A folder of `.txt` (or `.txt.gz`) files, one document each, searched recursively.
 
     The document id is the path under the folder without the suffix (`2019/article1`); other
-    files are not documents and are not read.
+    files are not documents and are not read, except `<name>.json` beside `<name>.txt`: a JSON
+    object of the document's other fields, read when fields are kept. Every document also has
+    the field `folder`, the folder it lies in under the input folder ('' at the top).
     """
 
     format = "txt"
@@ -318,25 +390,61 @@ class TextFolderSource(Source):
         return {"path": str(self.path.resolve()), "files": len(stats),
                 "size": sum(s for _, s, _ in stats), "mtime_ns": max(m for _, _, m in stats)}
 
+    @staticmethod
+    def _sidecar(path: Path) -> Path:
+        stem = path.name[: -len(".txt.gz")] if path.name.endswith(".gz") else path.name[: -len(".txt")]
+        return path.with_name(stem + ".json")
+
+    def _read_sidecar(self, path: Path) -> dict:
+        """The fields in `<name>.json` beside a document ({} when there is none)."""
+        sidecar = self._sidecar(path)
+        if not sidecar.is_file():
+            return {}
+        name = sidecar.relative_to(self.path).as_posix()
+        try:
+            value = json.loads(sidecar.read_bytes().decode("utf-8-sig"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ValueError(f"cannot read the fields in {name}: {error}") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{name} holds a JSON {type(value).__name__}, expected an object of fields")
+        return value
+
+    def _available_fields(self) -> list[str]:
+        names = {"folder": None}
+        for path in self._files:
+            try:
+                names.update(dict.fromkeys(self._read_sidecar(path)))
+            except ValueError:
+                continue  # that document is rejected with the reason when it is read
+        return list(names)
+
     def _records(self) -> Iterator[_Raw]:
         for number, path in enumerate(self._files, start=1):
             name = path.relative_to(self.path).as_posix()
             doc_id = name[: -len(".txt.gz")] if name.endswith(".gz") else name[: -len(".txt")]
+            extra = {}
+            if self.keep_fields:
+                try:
+                    folder = path.parent.relative_to(self.path).as_posix()
+                    extra = {"folder": "" if folder == "." else folder, **self._read_sidecar(path)}
+                except ValueError as error:
+                    yield _Raw(number, name, number, problem=(BAD_RECORD, str(error)), doc_id=doc_id)
+                    continue
             try:
                 size = path.stat().st_size
                 if size > 4 * self.max_chars and path.suffix != ".gz":
-                    yield _Raw(number, name, number, problem=(OVERSIZED, f"{size:,} bytes, over the limit of {self.max_chars:,} characters"))
+                    yield _Raw(number, name, number, problem=(OVERSIZED, f"{size:,} bytes, over the limit of {self.max_chars:,} characters"), doc_id=doc_id)
                     continue
                 data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
             except (OSError, EOFError, gzip.BadGzipFile) as error:
-                yield _Raw(number, name, number, problem=(BAD_RECORD, f"cannot read: {error}"))
+                yield _Raw(number, name, number, problem=(BAD_RECORD, f"cannot read: {error}"), doc_id=doc_id)
                 continue
             try:
                 text = codecs.decode(data, "utf-8-sig")
             except UnicodeDecodeError as error:
-                yield _Raw(number, name, number, problem=(BAD_ENCODING, f"not UTF-8 at byte {error.start}"))
+                yield _Raw(number, name, number, problem=(BAD_ENCODING, f"not UTF-8 at byte {error.start}"), doc_id=doc_id)
                 continue
-            yield _Raw(number, name, number, fields={"id": doc_id, "text": text})
+            yield _Raw(number, name, number, fields={**extra, "id": doc_id, "text": text})
 
 
 _READERS = {"jsonl": JsonlSource, "csv": CsvSource, "parquet": ParquetSource, "txt": TextFolderSource}
@@ -359,8 +467,13 @@ def detect_format(path: str | Path) -> str:
 
 
 def open_source(path: str | Path, input_format: str | None = None, *, id_field: str | None = "id",
-                text_field: str = "text", max_chars: int = DEFAULT_MAX_CHARS) -> Source:
-    """A reader for `path`; `input_format` (one of FORMATS) overrides detection from the name."""
+                text_field: str = "text", max_chars: int = DEFAULT_MAX_CHARS,
+                keep_fields: str | Sequence[str] | None = None) -> Source:
+    """A reader for `path`; `input_format` (one of FORMATS) overrides detection from the name.
+
+    `keep_fields`: the other fields to carry in `Document.meta` (names, `ALL_FIELDS`, or none).
+    A named field the input lacks is a one-line error (E101) here, before anything is read.
+    """
     if not Path(path).exists():
         raise SlantError("E004", path=str(path))
     input_format = input_format or detect_format(path)
@@ -370,10 +483,13 @@ def open_source(path: str | Path, input_format: str | None = None, *, id_field: 
         raise SlantError("E001", path=str(path), reason="the txt format reads a folder of .txt files")
     if input_format != "txt" and Path(path).is_dir():
         raise SlantError("E001", path=str(path), reason=f"is a folder; the {input_format} format reads one file")
-    return _READERS[input_format](path, id_field=id_field, text_field=text_field, max_chars=max_chars)
+    source = _READERS[input_format](path, id_field=id_field, text_field=text_field, max_chars=max_chars,
+                                    keep_fields=keep_fields)
+    source.keep_fields  # resolve and check the kept fields now, not in the middle of a run
+    return source
 
 
 __all__ = [
     "Document", "Reject", "Source", "JsonlSource", "CsvSource", "ParquetSource", "TextFolderSource",
-    "open_source", "detect_format", "FORMATS", "DEFAULT_MAX_CHARS",
+    "open_source", "detect_format", "FORMATS", "DEFAULT_MAX_CHARS", "ALL_FIELDS",
 ]

@@ -3,6 +3,8 @@ a local folder, or an MLflow registry URI (`models:/name@alias`)."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
@@ -36,34 +38,109 @@ def shipped_minilm_path() -> Path:
     return min(folders, key=lambda f: len(f.parts))
 
 
-def resolve_model_path(name_or_path: str | Path | None, allow_base: bool = False) -> str:
-    """Turn what a user typed into something `from_pretrained` accepts.
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model as found: the local folder to load, what was asked for, and, for a registry URI,
+    the registered name and version it resolved to (an alias is pinned to its version once)."""
 
-    None means the released Slant model; `models:/...` is downloaded from the MLflow registry;
-    an existing path is used as is; anything else is passed on as a Hugging Face hub id.
-    """
+    path: str
+    requested: str
+    registered_name: str | None = None
+    registered_version: str | None = None
+
+    def identity(self) -> dict:
+        """What says which weights these are, for a run's manifest."""
+        return {"registered_name": self.registered_name, "registered_version": self.registered_version}
+
+
+def resolve_model_path(name_or_path: str | Path | None, allow_base: bool = False) -> str:
+    """Turn what a user typed into something `from_pretrained` accepts (see `resolve_model`)."""
+    return resolve_model(name_or_path, allow_base).path
+
+
+def resolve_model(name_or_path: str | Path | None, allow_base: bool = False) -> ResolvedModel:
+    """Find a model: None is the released Slant model; `models:/name@alias`, `models:/name/3` and
+    `runs:/...` come from the MLflow registry (an alias resolved to its version first); an
+    existing folder is used as is; a Hugging Face hub id only from the local hub cache (nothing
+    is downloaded at run time). Anything else is a one-line error naming the path."""
     if name_or_path is None:
         path = released_model_path()
         if not (path / "config.json").exists():
             raise SlantError("E030", model="released", reason=f"no model in {path}; run `slant train`")
-        return str(path)
+        return ResolvedModel(str(path), "released")
     name = str(name_or_path)
     if allow_base and name in (DEFAULT_BASE_ENCODER, "all-MiniLM-L6-v2", "minilm"):
-        return str(shipped_minilm_path())
+        return ResolvedModel(str(shipped_minilm_path()), name)
     if name.startswith("models:/") or name.startswith("runs:/"):
         return _download_from_mlflow(name)
-    if Path(name).exists():
-        return name
-    return name
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise SlantError("E030", model=name, reason=f"{folder} has no config.json, so it is not a model folder "
+                                                       "(give the folder that holds config.json)")
+        return ResolvedModel(name, name)
+    if folder.exists():
+        raise SlantError("E030", model=name, reason=f"{folder} is a file; give the model's folder")
+    if _hub_id_shaped(name) and _in_hub_cache(name):
+        return ResolvedModel(name, name)
+    raise SlantError("E030", model=name, reason=f"no such folder: {folder} (nor a Hugging Face model in the "
+                                                f"local cache); give a model folder or a models:/ URI")
 
 
-def _download_from_mlflow(uri: str) -> str:
+def _hub_id_shaped(name: str) -> bool:
+    """`name` or `org/name`, as the Hugging Face hub spells its ids (not a path like ./x or /x/y)."""
+    return re.fullmatch(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?", name) is not None and ".." not in name
+
+
+def _in_hub_cache(name: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(name, "config.json"), str)
+    except Exception:  # an id the hub library rejects is simply not there
+        return False
+
+
+def missing_local_store(uri: str | None = None) -> str | None:
+    """The tracking URI when it names a local MLflow store that does not exist yet, else None.
+
+    MLflow creates its default store (`./mlflow.db`) as soon as a client opens it, so commands
+    that only read ask first: they must not leave a store behind in whatever folder they ran in.
+    """
+    if uri is None:
+        import mlflow
+
+        uri = mlflow.get_registry_uri()
+    if uri.startswith("sqlite:///"):
+        location = uri[len("sqlite:///"):]
+        return None if location == ":memory:" or Path(location).exists() else uri
+    if uri.startswith("file:") or "://" not in uri:
+        from urllib.parse import urlparse
+
+        location = urlparse(uri).path if uri.startswith("file:") else uri
+        return None if Path(location).exists() else uri
+    return None  # a server or a database elsewhere: it answers for itself
+
+
+def _download_from_mlflow(uri: str) -> ResolvedModel:
     try:
         import mlflow
+        from mlflow import MlflowClient
     except ImportError:
         raise SlantError("E030", model=uri, reason="MLflow URIs need `pip install mlflow`") from None
+    missing = missing_local_store()
+    if missing:
+        raise SlantError("E032", uri=missing, model=uri)
+    name = version = None
+    pinned = uri.rstrip("/")
     try:
-        local = mlflow.artifacts.download_artifacts(artifact_uri=uri.rstrip("/"))
+        if uri.startswith("models:/"):
+            name, version = _registered(MlflowClient(), uri[len("models:/"):].rstrip("/"))
+            if version is not None:
+                pinned = f"models:/{name}/{version}"  # the alias may move; these weights may not
+        local = mlflow.artifacts.download_artifacts(artifact_uri=pinned)
+    except SlantError:
+        raise
     except Exception as error:  # mlflow raises many types; all mean "not there"
         raise SlantError("E030", model=uri, reason=str(error).splitlines()[0]) from None
     # A pyfunc model logged by Slant keeps the HF folder as its artifact "model", at the path the
@@ -71,8 +148,17 @@ def _download_from_mlflow(uri: str) -> str:
     candidates = [Path(local) / _pyfunc_artifact_path(Path(local), "model"), Path(local) / "artifacts" / "model", Path(local)]
     for candidate in candidates:
         if (candidate / "config.json").exists():
-            return str(candidate)
+            return ResolvedModel(str(candidate), uri, name, version)
     raise SlantError("E030", model=uri, reason="the registered model holds no Hugging Face folder")
+
+
+def _registered(client, rest: str) -> tuple[str, str | None]:
+    """(name, version) for `name@alias` or `name/3`; version None for stages and the like."""
+    if "@" in rest:
+        name, alias = rest.split("@", 1)
+        return name, str(client.get_model_version_by_alias(name, alias).version)
+    name, _, tail = rest.partition("/")
+    return name, tail if tail.isdigit() else None
 
 
 def _pyfunc_artifact_path(local: Path, name: str) -> str:

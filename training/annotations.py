@@ -139,7 +139,8 @@ def write_sentences(annotations: AnnotationSet, path: str | Path) -> Path:
 
 # -- reading and checking one record -------------------------------------------------
 def _records(path: Path, problems: list[Problem]):
-    """(line, JSON object) for each non-blank line; unreadable lines become problems."""
+    """(line, JSON object) for each line; unreadable and blank lines become problems (a blank line
+    is often a record lost in an edit, so it is reported rather than skipped)."""
     if not path.is_file():
         problems.append(Problem(str(path), 0, "no such file" if not path.exists() else "not a file"))
         return
@@ -148,13 +149,17 @@ def _records(path: Path, problems: list[Problem]):
     except OSError as error:
         problems.append(Problem(str(path), 0, f"cannot read: {error.strerror}"))
         return
-    for line_no, chunk in enumerate(raw.split(b"\n"), start=1):
+    chunks = raw.split(b"\n")
+    if chunks and not chunks[-1]:
+        chunks.pop()  # what follows the last line's newline is not a line
+    for line_no, chunk in enumerate(chunks, start=1):
         try:
             line = chunk.decode("utf-8-sig" if line_no == 1 else "utf-8")
         except UnicodeDecodeError as error:
             problems.append(Problem(str(path), line_no, f"not valid UTF-8 (byte {error.start} of the line)"))
             continue
         if not line.strip():
+            problems.append(Problem(str(path), line_no, "blank line; remove it or put the missing record back"))
             continue
         try:
             record = json.loads(line)

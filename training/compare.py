@@ -113,6 +113,17 @@ class Decision:
         return f"{verdict}: " + "; ".join(self.reasons)
 
 
+def change_text(before: float, after: float, beyond: float | None = None, digits: int = 3, most: int = 6) -> str:
+    """"0.141 -> 0.152 (+0.011)", with as many digits (3 to `most`) as it takes for a change, and
+    for how far it goes `beyond` a margin, to show: a drop the rule refuses never reads
+    "0.141 -> 0.141 (-0.000)" or "(-0.068) beyond the margin of 0.0678"."""
+    change = abs(after - before)
+    while digits < most and change > EPSILON and (
+            round(change, digits) == 0 or (beyond is not None and round(change, digits) <= round(beyond, digits))):
+        digits += 1
+    return f"{before:.{digits}f} -> {after:.{digits}f} ({after - before:+.{digits}f})"
+
+
 def judge(comparison: Comparison, rule: PromotionRule) -> Decision:
     """Promote only if micro F1 does not drop (beyond the tolerance) and no technique with at least
     `min_support` positives drops by more than `max_technique_drop`; every failed check is a reason."""
@@ -121,19 +132,21 @@ def judge(comparison: Comparison, rule: PromotionRule) -> Decision:
     before, after = comparison.headline("micro_f1")
     against = []
     if after < before - rule.micro_f1_tolerance - EPSILON:
-        change = f"{before:.3f} -> {after:.3f} ({after - before:+.3f})"
+        change = change_text(before, after, beyond=max(rule.micro_f1_tolerance, 0.0))
         against.append(f"micro F1 fell {change}, beyond the tolerance of {rule.micro_f1_tolerance:g}"
                        if rule.micro_f1_tolerance >= 0 else
                        f"micro F1 {change} did not gain the required {-rule.micro_f1_tolerance:g}")
     judged = [row for row in comparison.rows if row.support >= rule.min_support]
     for row in judged:
         if row.delta < -rule.max_technique_drop - EPSILON:
-            against.append(f"{row.label} F1 fell {row.champion_f1:.3f} -> {row.challenger_f1:.3f} "
-                           f"({row.delta:+.3f}, support {row.support}), beyond the margin of {rule.max_technique_drop:g}")
+            # without its closing bracket: the support goes inside it
+            change = change_text(row.champion_f1, row.challenger_f1, beyond=rule.max_technique_drop)[:-1]
+            against.append(f"{row.label} F1 fell {change}, support {row.support}), beyond the margin of "
+                           f"{rule.max_technique_drop:g}")
     if against:
         return Decision(False, tuple(against))
     return Decision(True, (
-        f"micro F1 {before:.3f} -> {after:.3f} ({after - before:+.3f})",
+        f"micro F1 {change_text(before, after)}",
         f"none of the {len(judged)} techniques with support >= {rule.min_support} fell by more than "
         f"{rule.max_technique_drop:g}",
     ))

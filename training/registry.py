@@ -49,6 +49,11 @@ class Registry:
         self.client = client or MlflowClient()
 
     @property
+    def uri(self) -> str:
+        """Where the registry is (for messages)."""
+        return mlflow.get_registry_uri()
+
+    @property
     def champion_uri(self) -> str:
         return f"models:/{self.name}@{self.alias}"
 
@@ -147,7 +152,7 @@ class Registry:
     # -- helpers ---------------------------------------------------------------------
     def _require(self):
         if not self.exists():
-            raise SlantError("E304", name=self.name, uri=mlflow.get_tracking_uri())
+            raise SlantError("E304", name=self.name, uri=self.uri)
 
     def _has_version(self, version: str) -> bool:
         try:

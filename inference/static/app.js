@@ -71,7 +71,7 @@ function updateCounter() {
 async function analyse() {
   const text = $("draft").value;
   if (!text.trim()) {
-    showMessage("The draft is empty: paste or type some text first.");
+    showError("The draft is empty: paste or type some text first.");
     return;
   }
   const body = { text };
@@ -79,7 +79,7 @@ async function analyse() {
   if (threshold !== "") {
     const value = Number(threshold);
     if (!(value >= 0 && value <= 1)) {
-      showMessage("Threshold must be a number from 0 to 1, or empty for the model's tuned thresholds.");
+      showError("Threshold must be a number from 0 to 1, or empty for the model's tuned thresholds.");
       return;
     }
     body.threshold = value;
@@ -105,7 +105,7 @@ async function analyse() {
     $("model-status").textContent =
       `Model: ${shortModelName(explained.model)} · checked in ${seconds()} s with trigger words`;
   } catch (error) {
-    if (run === state.run) showMessage(error.message);
+    if (run === state.run) showError(error.message);
   } finally {
     if (run === state.run) setBusy(false);
   }
@@ -128,6 +128,8 @@ function show(analysis, text, complete) {
   state.complete = complete;
   hideTooltip();
   render();
+  // Text in a language the model does not read comes back unlabelled, with a one-line warning.
+  showMessage(analysis.warning || "", "notice");
 }
 
 function problemText(status, payload) {
@@ -143,27 +145,40 @@ function setBusy(busy) {
   document.body.classList.toggle("busy", busy);
 }
 
-function showMessage(text) {
+function showMessage(text, kind = "error") {
   const message = $("message");
   message.textContent = text;
+  message.classList.toggle("notice", kind === "notice");
   message.hidden = !text;
+}
+
+// An error is about the draft as it is now: a result of an earlier draft must not stay beside it.
+function showError(text) {
+  clearResult("No result: see the message beside the draft.");
+  showMessage(text, "error");
+}
+
+function clearResult(placeholder) {
+  state.analysis = null;
+  state.text = "";
+  state.complete = false;
+  $("summary").hidden = true;
+  $("export").disabled = true;
+  $("annotated").replaceChildren(el("p", "empty", placeholder));
+  delete $("annotated").dataset.state;
+  hideTooltip();
+  $("legend-found").replaceChildren();
+  $("legend-empty").hidden = false;
+  $("legend-empty").textContent = "None yet.";
 }
 
 function clearAll() {
   state.run += 1;
   setBusy(false);
   $("draft").value = "";
-  state.analysis = null;
-  state.text = "";
   updateCounter();
   showMessage("");
-  $("summary").hidden = true;
-  $("export").disabled = true;
-  $("annotated").replaceChildren(el("p", "empty", "Nothing checked yet."));
-  delete $("annotated").dataset.state;
-  hideTooltip();
-  $("legend-found").replaceChildren();
-  $("legend-empty").hidden = false;
+  clearResult("Nothing checked yet.");
   $("draft").focus();
 }
 
@@ -183,7 +198,9 @@ function render() {
 function renderSummary(summary) {
   $("summary").hidden = false;
   const noun = summary.sentences === 1 ? "sentence" : "sentences";
-  $("summary-line").textContent = `${summary.flagged} of ${summary.sentences} ${noun} flagged`;
+  $("summary-line").textContent = state.analysis.warning
+    ? `Not labelled: the text is not in English (detected: ${state.analysis.language})`
+    : `${summary.flagged} of ${summary.sentences} ${noun} flagged`;
   const counts = Object.entries(summary.by_label).sort((a, b) => b[1] - a[1]);
   const total = counts.reduce((sum, [, n]) => sum + n, 0);
   const bar = $("summary-bar");
@@ -284,7 +301,8 @@ function setUpTooltip() {
   container.addEventListener("mouseover", show);
   container.addEventListener("focusin", show);
   container.addEventListener("mousemove", (event) => {
-    if (!$("tooltip").hidden && event.target.closest(".sentence.flagged")) place(event.clientX, event.clientY + 18);
+    const sentence = event.target.closest(".sentence.flagged");
+    if (!$("tooltip").hidden && sentence) placeBeside(sentence, event);
   });
   container.addEventListener("mouseout", (event) => {
     if (!event.relatedTarget || !event.relatedTarget.closest || !event.relatedTarget.closest(".sentence.flagged")) hideTooltip();
@@ -316,12 +334,7 @@ function showTooltip(node, event) {
     tooltip.append(el("div", "tip-more", `Also: ${more}`));
   }
   tooltip.hidden = false;
-  if (event) {
-    place(event.clientX, event.clientY + 18);
-  } else {
-    const box = node.getClientRects()[0] || node.getBoundingClientRect();
-    place(box.left, box.bottom + 8);
-  }
+  placeBeside(node, event);
 }
 
 function triggerLine(triggers) {
@@ -340,15 +353,26 @@ function triggerLine(triggers) {
   return line;
 }
 
-function place(x, y) {
+// The tooltip sits above the line of the sentence being read (the line under the pointer, or
+// the first line when focused by keyboard), so the text that comes next stays visible; only
+// when there is no room above does it go below the sentence's last line.
+const TOOLTIP_GAP = 6;
+
+function placeBeside(node, event) {
   const tooltip = $("tooltip");
   tooltip.style.left = "0px";  // measure at full width, before the right edge squeezes it
+  tooltip.style.top = "0px";
   const width = tooltip.offsetWidth;
   const height = tooltip.offsetHeight;
+  const lines = Array.from(node.getClientRects());
+  if (!lines.length) lines.push(node.getBoundingClientRect());
+  const line = (event && lines.find((r) => event.clientY >= r.top && event.clientY <= r.bottom)) || lines[0];
+  const x = event ? event.clientX : line.left;
   const left = Math.max(8, Math.min(x, window.innerWidth - width - 8));
-  const top = y + height > window.innerHeight - 8 ? Math.max(8, y - height - 30) : y;
+  const above = line.top - height - TOOLTIP_GAP;
+  const below = lines[lines.length - 1].bottom + TOOLTIP_GAP;
   tooltip.style.left = `${left}px`;
-  tooltip.style.top = `${top}px`;
+  tooltip.style.top = `${above >= 8 ? above : below}px`;
 }
 
 function hideTooltip() {

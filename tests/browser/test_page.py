@@ -202,3 +202,68 @@ def test_text_over_the_limit_gets_a_clear_message(page):
     message = page.locator("#message")
     message.wait_for(state="visible")
     assert f"over the limit of {MAX_CHARS}" in message.inner_text()
+
+
+LONG = (
+    "The council met on Monday. Shares fell on Tuesday. The mayor spoke on Wednesday. Rain fell on Thursday.\n\n"
+    "Everyone knows that the so-called experts in Brussels, who have never once set foot in a real factory or "
+    "paid a real bill, have once again lectured ordinary hard-working voters about a crippling tax hike that "
+    "will ruin struggling families across the whole country while the elites laugh all the way to the bank. "
+    "Police removed 40 protesters."
+)
+
+
+def box(locator_or_rect):
+    return locator_or_rect if isinstance(locator_or_rect, dict) else locator_or_rect.bounding_box()
+
+
+def test_the_tooltip_never_covers_the_next_line(page):
+    check(page, LONG, "0")
+    sentence = page.locator("#annotated .sentence.flagged").nth(4)
+    lines = sentence.evaluate("node => Array.from(node.getClientRects()).map(r => ({x: r.left, y: r.top, "
+                              "width: r.width, height: r.height}))")
+    assert len(lines) >= 3, "the long sentence should wrap onto several lines"
+    tooltip = page.locator("#tooltip")
+    for index in range(len(lines) - 1):  # hover each line but the last: the line after it must stay visible
+        line, after = lines[index], lines[index + 1]
+        page.mouse.move(line["x"] + 20, line["y"] + line["height"] / 2)
+        tooltip.wait_for(state="visible")
+        tip = box(tooltip)
+        assert tip["y"] + tip["height"] <= after["y"] or tip["y"] >= after["y"] + after["height"], (index, tip, after)
+        assert tip["y"] + tip["height"] <= line["y"] + 1, (index, tip, line)  # above the line being read
+    assert page.errors == []
+
+
+def test_an_error_clears_the_previous_result(page):
+    check(page, DRAFT, THRESHOLD)
+    assert page.locator("#annotated .sentence").count() > 0 and page.is_visible("#summary")
+    page.fill("#draft", "word " * (MAX_CHARS // 5 + 1))
+    page.click("#analyse")
+    message = page.locator("#message")
+    message.wait_for(state="visible")
+    assert "over the limit" in message.inner_text()
+    assert page.locator("#annotated .sentence").count() == 0
+    assert page.inner_text("#annotated") == "No result: see the message beside the draft."
+    assert not page.is_visible("#summary")
+    assert page.locator("#legend-found dt").count() == 0
+    assert page.is_disabled("#export")
+    # A client-side error (an empty draft) clears a result the same way.
+    check(page, DRAFT, THRESHOLD)
+    page.fill("#draft", "   ")
+    page.click("#analyse")
+    message.wait_for(state="visible")
+    assert "empty" in message.inner_text() and page.locator("#annotated .sentence").count() == 0
+
+
+def test_text_in_another_language_is_shown_unlabelled_with_a_notice(page):
+    german = ("Die Regierung hat die Steuern erhöht, und die Opposition spricht von einem Verrat an den Bürgern. "
+              "Der Minister wies die Kritik am Dienstag zurück.")
+    page.fill("#draft", german)
+    page.click("#analyse")
+    page.wait_for_selector("#annotated[data-state=complete]")
+    message = page.locator("#message")
+    assert message.is_visible() and "notice" in message.get_attribute("class")
+    assert message.inner_text().startswith("[W052] text is in German (de), not English")
+    assert page.inner_text("#summary-line") == "Not labelled: the text is not in English (detected: de)"
+    assert page.inner_text("#annotated") == german
+    assert page.locator("#annotated .sentence").count() == 0

@@ -28,7 +28,8 @@ def check_json(capsys, *args) -> dict:
 
 def test_json_keeps_the_contract_and_adds_triggers(capsys, draft, tiny_model_dir):
     document = check_json(capsys, draft, "--model", tiny_model_dir, "--threshold", "0")
-    assert set(document) == {"model", "sentences"}
+    assert set(document) == {"model", "language", "warning", "sentences"}
+    assert document["language"] == "en" and document["warning"] is None
     assert len(document["sentences"]) == 3
     for sentence in document["sentences"]:
         assert set(sentence) == {"start", "end", "text", "labels", "scores", "triggers"}

@@ -21,8 +21,8 @@ def test_ptc_folder_with_combined_labels(tmp_path, tiny_model_dir, capsys):
     start = TEXT.index("total disaster")
     articles, labels = write_ptc(tmp_path, {"1": TEXT, "2": TEXT}, [("1", "Loaded_Language", start, start + 14)])
     out = tmp_path / "eval.json"
-    code = main(["evaluate", "--model", str(tiny_model_dir), "--data", str(articles), "--labels", str(labels),
-                 "--json", str(out), "--no-track"])
+    code = main(["evaluate", "--model", str(tiny_model_dir), "--data", str(articles), "--ptc-labels", str(labels),
+                 "--out", str(out), "--no-track"])
     assert code == 0
     report = json.loads(out.read_text())
     check_contract(report)
@@ -37,7 +37,7 @@ def test_jsonl_data_alone(tmp_path, tiny_model_dir):
     data.write_text(json.dumps({"text": "Sources say so.", "labels": ["hedged_attribution"]}) + "\n"
                     + json.dumps({"text": "Rain fell.", "labels": []}) + "\n")
     out = tmp_path / "eval.json"
-    assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--json", str(out), "--no-track"]) == 0
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--out", str(out), "--no-track"]) == 0
     report = json.loads(out.read_text())
     check_contract(report)
     assert report["n_sentences"] == 2 and report["per_label"]["hedged_attribution"]["support"] == 1
@@ -46,7 +46,7 @@ def test_jsonl_data_alone(tmp_path, tiny_model_dir):
 def test_folder_without_labels_is_a_clear_error(tmp_path, tiny_model_dir, capsys):
     articles, _ = write_ptc(tmp_path, {"1": TEXT}, [])
     assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(articles), "--no-track"]) == 2
-    assert "--labels" in capsys.readouterr().err
+    assert "--ptc-labels" in capsys.readouterr().err
 
 
 def test_evaluate_run_is_tracked(tmp_path, tiny_model_dir, mlflow_local):

@@ -18,6 +18,8 @@ from slant.inference.predictor import Predictor
 from slant.inference.sinks import read_frame, read_table
 from slant.models.errors import SlantError
 
+GERMAN = "Die Regierung hat die Steuern erhöht, und die Opposition spricht von einem Verrat an den Bürgern."
+
 
 def test_length_batches_cover_every_sentence_once_within_the_token_budget():
     lengths = np.array([5, 120, 7, 64, 64, 3, 128, 9] * 10)
@@ -61,7 +63,6 @@ def test_score_texts_and_score_iter_keep_order_and_ids(scorer):
     for got, want in zip(streamed, results):  # other batch mates, other padding: equal to float precision
         assert np.allclose([list(s.scores.values()) for s in got.sentences],
                            [list(s.scores.values()) for s in want.sentences], atol=1e-5)
-    assert scorer.score_text("   ").sentences == []
 
 
 def test_bad_inputs_to_the_api_are_one_line_errors(scorer):
@@ -69,6 +70,14 @@ def test_bad_inputs_to_the_api_are_one_line_errors(scorer):
         scorer.score_texts(["fine", 3])
     with pytest.raises(SlantError, match="E051"):
         Scorer(scorer.backend, max_chars=10).score_text("x" * 11)
+    # the same lines as `slant check` and the web API
+    with pytest.raises(SlantError, match=r"^\[E050\] text is empty"):
+        scorer.score_text("   ")
+    with pytest.raises(SlantError, match=r"^\[E053\] text holds an unpaired surrogate \(U\+D800\) at character 4"):
+        scorer.score_text("Bad \ud800 text.")
+    with pytest.raises(SlantError, match=r"^\[E052\] text is in German \(de\)"):
+        scorer.score_text(GERMAN)
+    assert Scorer(scorer.backend, any_language=True).score_text(GERMAN).sentences
     with pytest.raises(SlantError, match="E021"):
         scorer.score_texts(["a", "b"], ids=["only one"])
 
@@ -130,7 +139,7 @@ def test_cli_scores_reports_rejects_and_is_idempotent(tiny_model_dir, tmp_path, 
                                                  "not json", {"id": "c", "text": TEXTS["quotes"]}])
     out = tmp_path / "scores"
     args = ["score", str(corpus), "--out", str(out), "--model", str(tiny_model_dir), "--quiet", "--chunk-size", "2",
-            "--output-format", "jsonl"]
+            "--format", "jsonl"]
     assert main(args) == 0
     assert capsys.readouterr().out.strip() == "read 4 = scored 2 + rejected 2 (7 sentences)"
     rejects = [json.loads(line) for part in sorted((out / "rejects").iterdir()) for line in part.read_text().splitlines()]
@@ -139,5 +148,5 @@ def test_cli_scores_reports_rejects_and_is_idempotent(tiny_model_dir, tmp_path, 
     assert main(args) == 0  # already complete: nothing is scored twice
     assert capsys.readouterr().out.strip() == "read 4 = scored 2 + rejected 2 (7 sentences)"
     assert read_table(out, "documents").column("doc_id").to_pylist() == ["a", "c"]
-    assert main(args[:-2] + ["--output-format", "parquet"]) == 2
+    assert main(args[:-2] + ["--format", "parquet"]) == 2
     assert "E103" in capsys.readouterr().err

@@ -145,7 +145,8 @@ def test_openapi_schema_describes_the_analyse_endpoint(client):
     operation = schema["paths"]["/api/analyse"]["post"]
     assert {"200", "413", "422"} <= set(operation["responses"])
     request = schema["components"]["schemas"]["AnalyseRequest"]
-    assert set(request["properties"]) == {"text", "threshold", "labels", "all_labels", "triggers"}
+    assert set(request["properties"]) == {"text", "threshold", "labels", "all_labels", "triggers", "any_language"}
+    assert {"language", "warning"} <= set(schema["components"]["schemas"]["Analysis"]["properties"])
     assert request["required"] == ["text"]
     assert "/health" in schema["paths"]
 

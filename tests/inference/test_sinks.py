@@ -65,6 +65,7 @@ def test_reopening_resumes_and_deletes_uncommitted_parts(tmp_path):
     # What a run killed mid-commit leaves: a renamed part the manifest never named, and a temporary file.
     (out / "documents" / "part-000001.parquet").write_bytes(b"partial")
     (out / "sentences" / ".part-000001.parquet.tmp").write_bytes(b"partial")
+    writer.close()  # the killed run's lock dies with its process
     resumed = ChunkedWriter(out, SETTINGS)
     assert resumed.last_record == 2 and not resumed.complete
     assert sorted(p.name for p in (out / "documents").iterdir()) == ["part-000000.parquet"]
@@ -76,7 +77,8 @@ def test_reopening_resumes_and_deletes_uncommitted_parts(tmp_path):
 
 def test_a_different_run_is_refused_unless_overwritten(tmp_path):
     out = tmp_path / "out"
-    commit(ChunkedWriter(out, SETTINGS), 1, 1)
+    with ChunkedWriter(out, SETTINGS) as first:
+        commit(first, 1, 1)
     changed = {**SETTINGS, "thresholds": {"a": 0.3, "b": 0.5}}
     with pytest.raises(SlantError, match=r"E103.*thresholds\.a was 0\.5, now 0\.3"):
         ChunkedWriter(out, changed)

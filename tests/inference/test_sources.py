@@ -165,3 +165,9 @@ def test_bad_text_files_are_rejected(tmp_path):
     found = items(tmp_path, max_chars=100)
     assert {i.location: getattr(i, "code", None) for i in found} == {
         "a.txt": None, "b.txt": sources.BAD_ENCODING, "c.txt": sources.EMPTY_TEXT, "d.txt": sources.OVERSIZED}
+    # Every reject of a folder names its document: the file's id is known even when it cannot be read.
+    (tmp_path / "e").mkdir()
+    (tmp_path / "e" / "f.txt.gz").write_bytes(b"not gzip")
+    found = items(tmp_path, max_chars=100)
+    assert {i.location: i.doc_id for i in found if isinstance(i, Reject)} == {
+        "b.txt": "b", "c.txt": "c", "d.txt": "d", "e/f.txt.gz": "e/f"}

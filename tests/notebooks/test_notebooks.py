@@ -18,7 +18,7 @@ from fixtures.toy_retrain import write_toy_retrain_data
 papermill = pytest.importorskip("papermill")
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-NAMES = ["01_corpus", "02_error_analysis", "03_thresholds"]
+NAMES = ["01_corpus", "02_error_analysis", "03_thresholds", "04_prevalence"]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -119,6 +119,20 @@ def test_thresholds_notebook(tmp_path, retrain_run):
     assert "average_precision" in out and "flag_waving" in out
     assert "not drawn (fewer than 1 annotated positives): name_calling_labeling" in out
     assert images(notebook) == 1
+
+
+def test_prevalence_notebook(tmp_path):
+    from fixtures.prevalence_data import write_scored_corpus
+
+    data = write_scored_corpus(tmp_path, docs_per_group=120)
+    notebook = execute("04_prevalence", tmp_path, scores_dir=str(data.folder), by=["outlet"], time_field="date",
+                       freq="month", error_rates=str(data.rates), bootstrap=300)
+    out = texts(notebook)
+    assert "240 documents" in out  # 2 outlets x 120
+    assert "corrected: 4 of 16 techniques (doubt, flag_waving, loaded_language, name_calling_labeling)" in out
+    assert "error_rates_too_uncertain" in out and "herald" in out
+    assert "corrected differences exclude zero" in out
+    assert images(notebook) == 3  # per group, over time, differences
 
 
 def test_a_broken_notebook_fails(tmp_path, retrain_run):

@@ -67,7 +67,7 @@ def test_every_problem_is_reported_with_its_line(tmp_path):
         {"text": "Neither kind."},                                                      # 10
         "{not json",                                                                    # 11
         "[1, 2]",                                                                       # 12
-        "",                                                                             # 13 blank: skipped
+        "",                                                                             # 13 blank: reported
         {"text": "Fine sentence.", "labels": ["doubt"]},                               # 14 conflicts with 1
         {"text": "Fine  sentence.", "labels": ["loaded_language"]},                    # 15 same as 1: kept
         {"text": "Labels not a list.", "labels": "doubt"},                             # 16
@@ -77,7 +77,7 @@ def test_every_problem_is_reported_with_its_line(tmp_path):
     result = check_files([path])
 
     lines = sorted({p.line for p in result.problems})
-    assert lines == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 16, 17]
+    assert lines == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17]
     messages = dict((p.line, p.message) for p in result.problems)
     assert "unknown label 'propaganda'" in messages[2]
     assert "empty 'text'" in messages[3] and "empty 'text'" in messages[4]
@@ -89,6 +89,7 @@ def test_every_problem_is_reported_with_its_line(tmp_path):
     assert "either 'labels'" in messages[10]
     assert "invalid JSON" in messages[11]
     assert "JSON object" in messages[12]
+    assert messages[13] == "blank line; remove it or put the missing record back"
     assert f"same text as {path}:1" in messages[14] and "['doubt'] here and ['loaded_language'] there" in messages[14]
     assert "list of technique ids" in messages[16]
     assert "only whitespace" in messages[17]
@@ -96,7 +97,7 @@ def test_every_problem_is_reported_with_its_line(tmp_path):
     # The valid records are still all there, and the exact duplicate is kept and counted.
     assert [r.line for r in result.records] == [1, 15]
     assert result.exact_duplicates == 1
-    with pytest.raises(SlantError, match=r"\[E300\] 14 problem\(s\).*bad.jsonl:2: unknown label"):
+    with pytest.raises(SlantError, match=r"\[E300\] 15 problem\(s\).*bad.jsonl:2: unknown label"):
         result.raise_for_problems([path])
 
 
@@ -113,7 +114,7 @@ def test_unreadable_missing_and_empty_files_are_problems(tmp_path):
     bad_bytes = tmp_path / "latin1.jsonl"
     bad_bytes.write_bytes(b'{"text": "ok", "labels": []}\n{"text": "caf\xe9", "labels": []}\n')
     empty = tmp_path / "empty.jsonl"
-    empty.write_text("\n\n")
+    empty.write_text("")
     result = check_files([bad_bytes, empty, tmp_path / "missing.jsonl"])
     assert [str(p) for p in result.problems] == [
         f"{bad_bytes}:2: not valid UTF-8 (byte 13 of the line)",
@@ -150,6 +151,21 @@ def test_cli_validate_lists_problems_and_fails(tmp_path, capsys):
     assert f"{bad}:2: unknown label 'nope'" in out
     assert "2 problem(s)" in out
 
-    assert main(["annotations", "validate", "--json", str(bad)]) == 1
+    assert main(["annotations", "validate", "--format", "json", str(bad)]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False and len(report["problems"]) == 2
+
+
+def test_a_blank_line_is_reported_but_a_final_newline_is_not(tmp_path, capsys):
+    path = tmp_path / "gaps.jsonl"
+    record = json.dumps({"text": "Fine sentence.", "labels": []})
+    path.write_text(f"{record}\n\n{record.replace('Fine', 'Good')}\n   \n", encoding="utf-8")
+    result = check_files([path])
+    assert [str(p) for p in result.problems] == [
+        f"{path}:2: blank line; remove it or put the missing record back",
+        f"{path}:4: blank line; remove it or put the missing record back",
+    ]
+    assert [r.line for r in result.records] == [1, 3]
+    assert main(["annotations", "validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:2: blank line" in out and out.rstrip().endswith("2 problem(s); fix them before retraining")

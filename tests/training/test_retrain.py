@@ -114,6 +114,17 @@ def test_promotion_rule():
     assert first.promote and first.reasons == ("there is no champion yet",)
 
 
+def test_a_refused_drop_shows_enough_digits_to_be_seen():
+    """A drop smaller than 0.0005 once read "0.141 -> 0.141 (-0.000)": refused for no visible reason."""
+    rule = PromotionRule(micro_f1_tolerance=0.0)
+    champion = report(0.14103, {"doubt": (0.5, 40)})
+    verdict = judge(compare(report(0.14098, {"doubt": (0.5, 40)}), champion), rule)
+    assert verdict.reasons == ("micro F1 fell 0.14103 -> 0.14098 (-0.00005), beyond the tolerance of 0",)
+    drop = judge(compare(report(0.2, {"doubt": (0.43211, 40)}), report(0.2, {"doubt": (0.5, 40)})),
+                 PromotionRule(max_technique_drop=0.0678))
+    assert drop.reasons == ("doubt F1 fell 0.5000 -> 0.4321 (-0.0679, support 40), beyond the margin of 0.0678",)
+
+
 def test_comparison_table_and_chart(tmp_path):
     champion = report(0.60, {"doubt": (0.50, 40), "slogans": (0.80, 5), "repetition": (0.0, 0)})
     challenger = report(0.65, {"doubt": (0.55, 40), "slogans": (0.70, 5), "repetition": (0.0, 0)})
