@@ -1,7 +1,8 @@
 """The released model's card (README.md in the model folder), rendered from the label registry
 and the quality benchmark's JSON, so definitions and numbers are never retyped by hand.
 
-    python -m slant.models.card models/released --quality docs/quality.json --recipe configs/ptc-minilm.yaml
+    python -m slant.models.card models/released --body docs/model_card_body.md \
+        --calibration docs/calibration.json --quality docs/quality.json
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ base_model: sentence-transformers/all-MiniLM-L6-v2
 """
 
 
-def _table(reports: dict, label_set: LabelSet) -> str:
+def comparison_table(reports: dict, label_set: LabelSet) -> str:
+    """Per-technique P / R / F1 of several models side by side (Markdown)."""
     names = list(reports)
     lines = ["| technique | support | " + " | ".join(f"{n} P / R / F1" for n in names) + " |",
              "| --- | ---: | " + " | ".join("---" for _ in names) + " |"]
@@ -96,19 +98,19 @@ def render_card(model_dir: Path, quality: dict, recipe: str, body: str, label_se
     if not quality:
         return "\n".join(parts) + "\n"
     parts += ["", "## Evaluation", "",
-              "Produced by `python benchmarks/quality.py --model models/released "
-              f"--config {recipe} --out docs/quality.md --json docs/quality.json` "
-              "(split rebuilt from the recipe: the same articles held out by article, same seed; this model never saw them).", ""]
+              "Produced by `python benchmarks/stacking.py --model <the uncalibrated trained model> "
+              f"--config {recipe} --out docs/quality.md --json docs/quality.json`: the split is rebuilt from "
+              "the recipe (the same articles held out by article, same seed; this model never trained on them), "
+              "and every model is calibrated and thresholded by the same article-fold protocol as above.", ""]
     for name, reports in quality.items():
-        n = reports[next(iter(reports))]["n_sentences"]
-        parts += [f"### {name} ({n} sentences)", "", _table(reports, label_set), ""]
+        parts += [f"### {name}", "", comparison_table(reports, label_set), ""]
     return "\n".join(parts) + "\n"
 
 
 def main():
     parser = argparse.ArgumentParser(description="Write a model card from the registry and benchmark results.")
     parser.add_argument("model_dir")
-    parser.add_argument("--quality", default=None, help="JSON written by benchmarks/quality.py --json")
+    parser.add_argument("--quality", default=None, help="JSON written by benchmarks/stacking.py --json")
     parser.add_argument("--recipe", default="configs/ptc-minilm.yaml")
     parser.add_argument("--body", required=True, help="Markdown with the hand-written sections")
     parser.add_argument("--calibration", default=None, help="calibration.json written by `slant calibrate`")
