@@ -37,8 +37,16 @@ from slant.inference.inputs import check_text
 from slant.inference.language import detect, detector_version
 from slant.inference.predictor import DocumentResult, SentenceResult
 from slant.inference.sinks import ChunkedWriter, Totals
-from slant.inference.sources import (ALL_FIELDS, DEFAULT_MAX_CHARS, NO_SENTENCES, UNSUPPORTED_LANGUAGE, Document,
-                                     Reject, Source, open_source)
+from slant.inference.sources import (
+    ALL_FIELDS,
+    DEFAULT_MAX_CHARS,
+    NO_SENTENCES,
+    UNSUPPORTED_LANGUAGE,
+    Document,
+    Reject,
+    Source,
+    open_source,
+)
 from slant.inference.splitter import Span, split_sentences
 from slant.models.encoder import ResolvedModel, resolve_model
 from slant.models.errors import SlantError
@@ -181,7 +189,7 @@ def load_backend(model: str | Path | ResolvedModel | None = None, backend: str =
 
     A `models:/name@alias` URI is resolved to its version once, here, and downloaded once."""
     if backend not in BACKENDS:
-        raise SlantError("E021", key="--backend", value=backend, problem=f"choose one of {', '.join(BACKENDS)}")
+        raise SlantError("E023", name="--backend", value=backend, problem=f"choose one of {', '.join(BACKENDS)}")
     threads = threads or available_cores()
     resolved = model if isinstance(model, ResolvedModel) else resolve_model(model)
     if backend == "torch":
@@ -194,7 +202,12 @@ def load_backend(model: str | Path | ResolvedModel | None = None, backend: str =
 
         loaded = OnnxBackend.load(resolved.path, int8=backend == "onnx-int8", threads=threads, **kwargs)
     loaded.resolved = resolved
-    loaded.model_name = resolved.path if resolved.requested == "released" else resolved.requested
+    # A local folder is recorded as an absolute path, so `slant report` (or a resume) run from
+    # another working folder still finds the model the scores came from.
+    requested = resolved.requested
+    if requested != "released" and Path(requested).is_dir():
+        requested = str(Path(requested).resolve())
+    loaded.model_name = resolved.path if resolved.requested == "released" else requested
     return loaded
 
 
@@ -232,7 +245,7 @@ class Scorer:
 
     def score_texts(self, texts: Sequence[str], ids: Sequence[str] | None = None) -> list[DocumentResult]:
         if ids is not None and len(ids) != len(texts):
-            raise SlantError("E021", key="ids", value=f"{len(ids)} ids", problem=f"expected one per text ({len(texts)})")
+            raise SlantError("E023", name="ids", value=f"{len(ids)} ids", problem=f"expected one per text ({len(texts)})")
         pairs = zip(ids, texts) if ids is not None else texts
         return list(self.score_iter(pairs, chunk_size=max(1, len(texts))))
 
@@ -253,7 +266,7 @@ class Scorer:
         """The checks of `slant check` and the web API, with the same lines (the first failing
         document of a stream stops it, as `slant score` would reject it)."""
         if not isinstance(text, str):
-            raise SlantError("E003", path="documents", line=number, problem=f"expected text, got {type(text).__name__}")
+            raise SlantError("E055", source=f"document {number}", kind=type(text).__name__)
         check_text(text, self.max_chars)
         if not self.any_language:
             language = detect(text)
@@ -302,7 +315,7 @@ class Scorer:
         elif table == "documents":
             arrow = rows.document_table(chunk, self.strongest_k)
         else:
-            raise SlantError("E021", key="table", value=table, problem="choose sentences or documents")
+            raise SlantError("E023", name="table", value=table, problem="choose sentences or documents")
         return arrow if as_arrow else arrow.to_pandas()
 
     def _chunk_from_results(self, results: Sequence[DocumentResult]) -> rows.ScoredChunk:
@@ -455,7 +468,7 @@ def score_corpus(scorer: Scorer, source: Source, writer: ChunkedWriter, chunk_si
                  progress=None, queue_chunks: int = 2) -> Totals:
     """Score every record of `source` not yet committed in `writer`; returns the run's totals."""
     if chunk_size < 1:
-        raise SlantError("E021", key="--chunk-size", value=chunk_size, problem="must be at least 1")
+        raise SlantError("E023", name="--chunk-size", value=chunk_size, problem="must be at least 1")
     chunks: queue.Queue = queue.Queue(maxsize=queue_chunks)
     stop = threading.Event()
     reader = threading.Thread(target=_read_chunks, args=(source, writer.last_record, chunk_size, chunks, stop,
