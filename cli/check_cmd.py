@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 
-
 from slant.cli._io import add_max_chars, add_quiet, probability
 
 # Texts of more sentences than this show progress (on stderr) while they are scored and explained.

@@ -32,10 +32,10 @@ def run(args) -> int:
     from slant.models.errors import SlantError
 
     if Path(args.data).is_dir() and not args.ptc_labels:
-        raise SlantError("E021", key="--ptc-labels", value=None, problem="needed with a PTC articles folder")
+        raise SlantError("E023", name="--ptc-labels", value=None, problem="needed with a PTC articles folder")
     from slant.models.classifier import SlantClassifier
     from slant.models.metrics import format_report
-    from slant.training.evaluate import load_evaluation_data, evaluate_dataset
+    from slant.training.evaluate import evaluate_dataset, load_evaluation_data
 
     dataset = load_evaluation_data(args.data, args.ptc_labels, args.held_out, args.seed)
     classifier = SlantClassifier.from_pretrained(args.model)

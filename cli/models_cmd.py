@@ -4,7 +4,6 @@ The registry is MLflow's, found through MLFLOW_TRACKING_URI (else MLflow's local
 
 from __future__ import annotations
 
-
 import json
 
 

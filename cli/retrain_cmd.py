@@ -32,7 +32,7 @@ def run(args) -> int:
         print(to_yaml(load_config(args.config, args.overrides, schema=RetrainConfig, validate=False)), end="")
         return 0
     if args.no_track:  # the champion, the challenger and the promotion all live in the MLflow registry
-        raise SlantError("E021", key="--no-track", value=True,
+        raise SlantError("E023", name="--no-track", value=True,
                          problem="retraining compares with the registry's champion, so it is always tracked")
     result = retrain(load_retrain_config(args.config, args.overrides))
     print((result.output_dir / "comparison" / "comparison.md").read_text(encoding="utf-8"))

@@ -1,7 +1,10 @@
-"""Per-sentence caches, so re-checking an edited draft only scores the sentences that changed.
+"""Caches for `slant serve`, so re-checking an edited draft only scores the sentences that changed.
 
-An editor submits the same draft many times while revising it; sentence scores depend only on
-the sentence's text (the model sees one sentence at a time), so they can be reused exactly.
+An editor submits the same draft many times while revising it. At inference each sentence is
+scored on its own (no context segment), so its probabilities depend only on its text and a cached
+row stands in for a fresh one: equal to float precision, not bit for bit, since a sentence's batch
+mates change its padding. `CachedClassifier` keeps the probabilities of each sentence,
+`CachedSplitter` the sentences of each line (line breaks are hard sentence boundaries).
 """
 
 from __future__ import annotations
@@ -95,9 +98,9 @@ class CachedSplitter:
 
     def __init__(self, size: int = 5_000):
         self.cache: LRUCache[str, list[Span]] = LRUCache(size)
-        # pysbd's Segmenter keeps the text being split on the instance (`original_text`), and
-        # `split_sentences` shares one instance, so two threads splitting at once can swap
-        # texts. Splitting is pure Python, so the lock costs no parallelism.
+        # `split_sentences` is thread-safe on its own (one pysbd segmenter per thread); this lock
+        # only makes concurrent requests split one at a time, which costs no parallelism since
+        # splitting is pure Python and holds the GIL anyway.
         self._split_lock = threading.Lock()
 
     def __call__(self, text: str) -> list[Span]:

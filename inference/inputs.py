@@ -8,9 +8,9 @@ from slant.models.errors import SlantError
 
 
 def check_text(text, max_chars: int | None = None, where: str = "input"):
-    """Not text (E003), over `max_chars` (E051), unpaired surrogates (E053), empty (E050)."""
+    """Not text (E055), over `max_chars` (E051), unpaired surrogates (E053), empty (E050)."""
     if not isinstance(text, str):
-        raise SlantError("E003", path=where, line="?", problem=f"expected text, got {type(text).__name__}")
+        raise SlantError("E055", source=where, kind=type(text).__name__)
     if max_chars is not None and len(text) > max_chars:  # first: the cheap bound on all other work
         raise SlantError("E051", size=len(text), limit=max_chars)
     surrogate = first_surrogate(text)

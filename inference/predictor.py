@@ -4,7 +4,7 @@ Sentences from many documents are scored together (the classifier sorts them by 
 per batch), then regrouped per document in input order.
 
 Every text is checked first, with the same one-line errors as `slant check`, `slant serve` and
-`slant score`: not text (E003), unpaired surrogates (E053), empty (E050), over `max_chars` (E051).
+`slant score`: not text (E055), unpaired surrogates (E053), empty (E050), over `max_chars` (E051).
 A text in a language the model does not read (see `language.py`) is not scored: its result has
 no sentences, its `language`, and a one-line `warning` (W052), unless `any_language`.
 """
@@ -177,10 +177,4 @@ def explain_document(explainer, result: DocumentResult, progress: Callable[[int,
         explainer.explain_document(DocumentResult(flagged[begin : begin + step]))  # fills them in place
         progress(min(begin + step, len(flagged)), len(flagged))
     return result
-
-
-def top_sentences(result: DocumentResult, k: int = 3) -> list[SentenceResult]:
-    """The `k` sentences with the highest single-technique probability."""
-    ranked = sorted(result.sentences, key=lambda s: -max(s.scores.values(), default=0.0))
-    return ranked[:k]
 

@@ -15,8 +15,6 @@ from typing import TextIO
 
 from slant.inference.predictor import DocumentResult, SentenceResult
 
-COLOR_MODES = ("auto", "always", "never")
-
 # Foreground colours readable on dark and light backgrounds; techniques cycle through them by
 # their position in the registry, so a technique keeps its colour between runs.
 _PALETTE = (31, 33, 35, 36, 32, 34, 91, 93, 95, 96, 92, 94)

@@ -271,7 +271,7 @@ def render(report) -> str:
     settings = report.settings
     by = settings["by"]
     overall = report.by_group if report.by_group is not None else report.prevalence
-    parts = [f"<h1>Slant report: prevalence of propaganda techniques</h1>",
+    parts = ["<h1>Slant report: prevalence of propaganda techniques</h1>",
              f'<p>{settings["documents"]:,} documents, {settings["sentences"]:,} sentences from '
              f'<code>{_e(settings["scores"])}</code>; unit: <b>{_e(settings["unit"])}</b>; groups by '
              f'<b>{_e(", ".join(by) or "none")}</b>'

@@ -125,7 +125,7 @@ class ChunkedWriter:
     def __init__(self, folder: str | Path, settings: dict, output_format: str = "parquet",
                  overwrite: bool = False, engine: str = "local"):
         if output_format not in OUTPUT_FORMATS:
-            raise SlantError("E021", key="--format", value=output_format, problem="choose parquet or jsonl")
+            raise SlantError("E023", name="--format", value=output_format, problem="choose parquet or jsonl")
         self.folder = Path(folder)
         self.settings = json.loads(json.dumps(settings))  # as it will read back from the manifest
         self.output_format = output_format
@@ -460,7 +460,7 @@ def read_manifest(folder: str | Path) -> Manifest:
 def read_table(folder: str | Path, table: str = "documents") -> pa.Table:
     """A committed table of an output folder, rows in input order (by record, then sentence)."""
     if table not in TABLES:
-        raise SlantError("E021", key="table", value=table, problem=f"choose one of {', '.join(TABLES)}")
+        raise SlantError("E023", name="table", value=table, problem=f"choose one of {', '.join(TABLES)}")
     from slant.inference import rows
 
     folder = Path(folder)

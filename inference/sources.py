@@ -91,7 +91,7 @@ class Source:
         if not self.path.exists():
             raise SlantError("E004", path=str(path))
         if max_chars < 1:
-            raise SlantError("E021", key="max_chars", value=max_chars, problem="must be at least 1")
+            raise SlantError("E023", name="max_chars", value=max_chars, problem="must be at least 1")
         self.id_field = id_field or None
         self.text_field = text_field
         self.max_chars = max_chars
@@ -263,9 +263,9 @@ class CsvSource(Source):
         csv.field_size_limit(2**31 - 1)  # oversized fields are rejected after reading, with a reason
         with self._rows() as (reader, _):
             header = next(reader, [])
-        for field, which in ((self.id_field, "--id-field"), (self.text_field, "--text-field")):
-            if field is not None and field not in header:
-                raise SlantError("E101", path=str(self.path), field=field, option=which, columns=", ".join(header))
+        for name, which in ((self.id_field, "--id-field"), (self.text_field, "--text-field")):
+            if name is not None and name not in header:
+                raise SlantError("E101", path=str(self.path), field=name, option=which, columns=", ".join(header))
         self._header = header
 
     def _available_fields(self) -> list[str]:
@@ -308,9 +308,9 @@ class ParquetSource(Source):
         except Exception as error:  # pyarrow raises ArrowInvalid, OSError, ...: all mean unreadable
             raise SlantError("E001", path=str(self.path), reason=str(error).splitlines()[0]) from None
         names = self._file.schema_arrow.names
-        for field, which in ((self.id_field, "--id-field"), (self.text_field, "--text-field")):
-            if field is not None and field not in names:
-                raise SlantError("E101", path=str(self.path), field=field, option=which, columns=", ".join(names))
+        for name, which in ((self.id_field, "--id-field"), (self.text_field, "--text-field")):
+            if name is not None and name not in names:
+                raise SlantError("E101", path=str(self.path), field=name, option=which, columns=", ".join(names))
 
     def _available_fields(self) -> list[str]:
         return list(self._file.schema_arrow.names)
@@ -478,7 +478,7 @@ def open_source(path: str | Path, input_format: str | None = None, *, id_field: 
         raise SlantError("E004", path=str(path))
     input_format = input_format or detect_format(path)
     if input_format not in _READERS:
-        raise SlantError("E021", key="input format", value=input_format, problem=f"choose one of {', '.join(FORMATS)}")
+        raise SlantError("E023", name="input format", value=input_format, problem=f"choose one of {', '.join(FORMATS)}")
     if input_format == "txt" and not Path(path).is_dir():
         raise SlantError("E001", path=str(path), reason="the txt format reads a folder of .txt files")
     if input_format != "txt" and Path(path).is_dir():

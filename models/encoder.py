@@ -123,11 +123,9 @@ def missing_local_store(uri: str | None = None) -> str | None:
 
 
 def _download_from_mlflow(uri: str) -> ResolvedModel:
-    try:
-        import mlflow
-        from mlflow import MlflowClient
-    except ImportError:
-        raise SlantError("E030", model=uri, reason="MLflow URIs need `pip install mlflow`") from None
+    import mlflow  # a dependency of Slant, so never missing
+    from mlflow import MlflowClient
+
     missing = missing_local_store()
     if missing:
         raise SlantError("E032", uri=missing, model=uri)

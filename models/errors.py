@@ -10,13 +10,16 @@ from __future__ import annotations
 MESSAGES = {
     "E001": "cannot read {path}: {reason}",
     "E002": "{path} is not valid UTF-8 text (byte {position}); re-encode it as UTF-8",
-    "E003": "{path}:{line}: {problem}",
+    "E003": "{path}:{line}: {problem}",  # a malformed line of a training data file (PTC, JSONL/CSV, TSV)
     "E004": "no such file or folder: {path}",
+    "E005": "{path}:{line}: bad gold record: {problem}",  # a hand-labelled gold set (builtin or real-news)
     "E010": "unknown label {label!r}{where}; known labels: {known}",
     "E011": "bad label registry {path}: {problem}",
     "E020": "bad config {path}: {problem}",
-    "E021": "bad config value {key}={value!r}: {problem}",
+    "E021": "bad config value {key}={value!r}: {problem}",  # a key of a YAML config or its key=value overrides
     "E022": "unknown config key {key!r}; valid keys: {valid}",
+    "E023": "bad argument {name}={value!r}: {problem}",  # a command-line option or a Python API argument
+    "E024": "cannot split {data} by document: {problem}",
     "E030": "cannot load model {model!r}: {reason}",
     "E032": "no MLflow store at {uri}, so {model!r} cannot be found; set MLFLOW_TRACKING_URI to the store that holds it",
     "E031": "model {model!r} has labels {found}, which do not match this Slant's {expected}",
@@ -26,6 +29,7 @@ MESSAGES = {
     "E052": "text is in {language} ({code}), not English: Slant's model reads English only; --any-language (any_language=True) scores it anyway",
     "E053": "text holds an unpaired surrogate (U+{codepoint:04X}) at character {position}; send valid Unicode text",
     "E054": "{path} has {size} bytes, more than {limit:,} characters (--max-chars) can take; raise --max-chars or split the text",
+    "E055": "{source}: expected text, got {kind}; give a string",  # the API or a stream was given a non-str
     "W052": "text is in {language} ({code}), not English: Slant's model reads English only, so nothing is labelled; --any-language (API: \"any_language\": true) labels it anyway",
     # slant score (E100-E199)
     "E100": "cannot tell the format of {path} from its name; pass --input-format jsonl, csv, parquet or txt",

@@ -12,6 +12,16 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 from fixtures.tiny import make_tiny_model, write_ptc  # noqa: E402,F401  (re-exported for old imports)
 
+# A test that works through an MLflow store (a real `mlflow server`, or the embedded SQLite one
+# with its model logging and registry) is an integration test: see README, "Run the tests".
+MLFLOW_FIXTURES = ("mlflow_server", "mlflow_local")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in MLFLOW_FIXTURES):
+            item.add_marker(pytest.mark.integration)
+
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:

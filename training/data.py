@@ -21,7 +21,6 @@ from slant.training import readers
 from slant.training.config import DataArgs
 from slant.training.readers import GOLD_LABELS as NEW_LABELS
 
-
 # Which corpus a sentence comes from: calibration uses real text only (not the hand-written gold).
 REAL_CORPORA = ("ptc", "realnews", "extra")
 

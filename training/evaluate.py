@@ -63,7 +63,7 @@ def load_evaluation_data(data: str, labels: str | None = None, held_out: float |
     path = Path(data)
     if path.is_dir():
         if not labels:
-            raise SlantError("E021", key="--labels", value=None, problem="needed with a PTC articles folder")
+            raise SlantError("E023", name="--labels", value=None, problem="needed with a PTC articles folder")
         dataset, known = readers.read_ptc(path, labels, label_set), label_set.ptc_ids
     else:
         dataset, known = readers.read_labelled_file(path, label_set), label_set.ids

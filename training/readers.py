@@ -221,12 +221,11 @@ def split_by_document(
 ) -> DatasetDict:
     """Hold out whole documents, never single sentences, chosen by a seeded shuffle."""
     if not 0.0 < test_fraction < 1.0:
-        raise SlantError("E021", key="test_fraction", value=test_fraction, problem="must be between 0 and 1")
+        raise SlantError("E024", data=f"{len(dataset)} sentence(s)", problem=f"test_fraction={test_fraction!r} must be between 0 and 1")
     groups = sorted(set(dataset[group_column]))
     if len(groups) < 2:
         raise SlantError(
-            "E021", key="data", value=f"{len(groups)} document(s)",
-            problem="splitting by document needs at least 2 documents",
+            "E024", data=f"{len(groups)} document(s)", problem="holding out whole documents needs at least 2",
         )
     rng = np.random.default_rng(seed)
     shuffled = [groups[i] for i in rng.permutation(len(groups))]
@@ -257,11 +256,11 @@ def read_gold(path: str | Path | None = None) -> Dataset:
     for line_no, record in _jsonl_records(path):
         labels = record.get("labels")
         if not isinstance(record.get("text"), str) or not record["text"].strip():
-            raise SlantError("E003", path=path, line=line_no, problem="missing or empty 'text'")
+            raise SlantError("E005", path=path, line=line_no, problem="missing or empty 'text'")
         if not isinstance(labels, list) or any(label not in GOLD_LABELS for label in labels):
-            raise SlantError("E003", path=path, line=line_no, problem=f"'labels' must be a subset of {GOLD_LABELS}")
+            raise SlantError("E005", path=path, line=line_no, problem=f"'labels' must be a subset of {GOLD_LABELS}")
         if record.get("split") not in ("dev", "test"):
-            raise SlantError("E003", path=path, line=line_no, problem="'split' must be 'dev' or 'test'")
+            raise SlantError("E005", path=path, line=line_no, problem="'split' must be 'dev' or 'test'")
         rows["doc_id"].append(str(record.get("id", line_no)))
         rows["text"].append(record["text"])
         rows["labels"].append(sorted(labels))

@@ -140,14 +140,14 @@ def read_realnews_gold(path: str | Path | None = None, ptc_root: str | Path | No
         ref = _reference(record, path, line_no)
         labels = record.get("labels")
         if not isinstance(labels, list) or any(label not in NEW_LABELS for label in labels):
-            raise SlantError("E003", path=path, line=line_no, problem=f"'labels' must be a subset of {NEW_LABELS}")
+            raise SlantError("E005", path=path, line=line_no, problem=f"'labels' must be a subset of {NEW_LABELS}")
         if record.get("split") not in SPLITS:
-            raise SlantError("E003", path=path, line=line_no, problem=f"'split' must be one of {SPLITS}")
+            raise SlantError("E005", path=path, line=line_no, problem=f"'split' must be one of {SPLITS}")
         text = _article_text(ptc_root, ref.source, ref.article, cache)
         sentence = text[ref.start:ref.end] if ref.end <= len(text) else None
         if sentence is None or sentence_digest(sentence) != ref.digest:
             raise SlantError(
-                "E003", path=path, line=line_no,
+                "E005", path=path, line=line_no,
                 problem=f"reference {ref.key} no longer matches the text of article {ref.article} "
                         f"in {ptc_root / SOURCES[ref.source]} (digest {ref.digest})",
             )
@@ -175,11 +175,11 @@ def _reference(record: dict, path: Path, line_no: int) -> Reference:
         )
     except (KeyError, TypeError, ValueError):
         raise SlantError(
-            "E003", path=path, line=line_no,
+            "E005", path=path, line=line_no,
             problem="a reference needs source, article, start, end and digest",
         ) from None
     if ref.source not in SOURCES or not 0 <= ref.start < ref.end:
-        raise SlantError("E003", path=path, line=line_no, problem=f"bad reference {ref.key}")
+        raise SlantError("E005", path=path, line=line_no, problem=f"bad reference {ref.key}")
     return ref
 
 

@@ -20,8 +20,6 @@ from slant.models.errors import SlantError
 CHAMPION = "champion"
 HISTORY_TAG = "champion_history"
 HISTORY_KEEP = 100  # promotions remembered; registry tag values are limited in size
-# Version tags written by `slant retrain` (the challenger on the fixed evaluation set).
-EVAL_TAGS = ("eval.micro_f1", "eval.macro_f1", "eval.digest")
 # Run metrics of versions trained by `slant train`, shown when no retrain tags exist.
 RUN_METRICS = ("test_micro_f1", "test_macro_f1", "gold_test_micro_f1")
 

@@ -1,4 +1,6 @@
-"""MLflow tracking for train and evaluate runs; the only training module that imports mlflow.
+"""MLflow runs of `slant train`, `slant evaluate`, `slant retrain` (through `Tracker`) and
+`slant calibrate` (`log_calibration`): parameters, environment, data digests, reports and the
+registered model. The model registry itself (aliases, promotion) is `training/registry.py`.
 
 The store is whatever MLflow resolves: `MLFLOW_TRACKING_URI` when set (a real server, say),
 else MLflow's embedded local default (a SQLite file in the working folder), so no server is needed.
@@ -9,7 +11,6 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
-import tempfile
 from importlib import metadata
 from pathlib import Path
 

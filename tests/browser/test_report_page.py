@@ -4,10 +4,9 @@ the file alone, offline, without requesting anything, and shows group names as t
 from __future__ import annotations
 
 import pytest
-
 from fixtures.prevalence_data import write_scored_corpus
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]

@@ -91,5 +91,5 @@ def test_retrain_prints_its_config_and_refuses_no_track(capsys):
     assert {"model", "data", "train", "tracking", "retrain", "evaluation", "promotion"} == set(sections)
     assert main(["retrain", "--no-track"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("slant retrain: error: [E021] bad config value --no-track=True: retraining compares")
+    assert err.startswith("slant retrain: error: [E023] bad argument --no-track=True: retraining compares")
     assert err.count("\n") == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fixtures.tiny import write_ptc
+
 from slant.cli.main import main
 
 TEXT = "A title\n\nThe regime is a total disaster.\nThe council met on Monday.\n"

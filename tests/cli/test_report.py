@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-
 from fixtures.prevalence_data import write_scored_corpus
+
 from slant.cli.main import main
 from slant.inference import prevalence as pv
 from slant.inference.report import periods

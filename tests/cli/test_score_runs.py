@@ -151,6 +151,7 @@ def wait_for(process: subprocess.Popen, out: Path, records: int, timeout: float 
         time.sleep(0.05)
 
 
+@pytest.mark.integration
 def test_two_runs_ctrl_c_and_resume_as_processes(tmp_path, tiny_model_dir):
     n = 3000
     corpus = write_corpus(tmp_path / "big.jsonl", n, bad={10: {"id": "empty", "text": ""}})

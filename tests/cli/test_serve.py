@@ -10,9 +10,12 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 from slant.cli.main import main
 
 
+@pytest.mark.integration
 def test_serve_binds_loopback_on_a_free_port_and_answers(tiny_model_dir, tmp_path):
     log = tmp_path / "serve.log"
     process = subprocess.Popen(

@@ -10,13 +10,12 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from scoring_data import write_jsonl
 
 from slant.cli.main import main
 from slant.inference.sinks import read_frame, read_manifest, read_table
 from slant.inference.sources import ALL_FIELDS, Document, Reject, open_source
 from slant.models.errors import SlantError
-
-from scoring_data import write_jsonl
 
 RECORDS = [
     {"id": "a", "text": "The plan is a disaster. Critics agree.", "source": "Daily", "date": "2024-05-01",
@@ -136,6 +135,7 @@ def test_every_format_reaches_the_same_documents_table_columns(scorer, tmp_path)
         assert documents[["doc_id", "source"]].values.tolist() == [["a", "Daily"], ["b", "Herald"]], name
 
 
+@pytest.mark.integration
 def test_the_ray_engine_carries_the_same_fields(scorer, tiny_model_dir, tmp_path):
     pytest.importorskip("ray")
     from slant.inference.ray_engine import score_with_ray

@@ -14,6 +14,7 @@ pytest.importorskip("ray")
 GERMAN = "Die Regierung hat die Steuern erhöht, und die Opposition spricht von einem Verrat an den Bürgern."
 
 
+@pytest.mark.integration
 def test_ray_engine_output_equals_the_local_engine(tiny_model_dir, tmp_path, mlflow_local):
     from slant.inference.batch import Scorer
     from slant.inference.ray_engine import score_with_ray

@@ -52,6 +52,7 @@ def big_corpus(tmp_path):
     return write_jsonl(tmp_path / "big.jsonl", records)
 
 
+@pytest.mark.integration
 def test_killed_runs_resume_to_exactly_one_row_per_document(big_corpus, tiny_model_dir, scorer, tmp_path):
     out = tmp_path / "scores"
     command = [sys.executable, "-m", "slant.cli.main", "score", str(big_corpus), "--out", str(out),

@@ -10,12 +10,11 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from scoring_data import TEXTS, write_jsonl
 
 from slant.inference import sources
 from slant.inference.sources import Document, Reject, detect_format, open_source
 from slant.models.errors import SlantError
-
-from scoring_data import TEXTS, write_jsonl
 
 
 def items(path, **options):

@@ -1,12 +1,11 @@
 from pathlib import Path
 
 import pytest
+from tests_contract import EXPECTED_IDS
 
 from slant.models.errors import SlantError
 from slant.models.guidelines import render_markdown
 from slant.models.labels import load_labels
-
-from tests_contract import EXPECTED_IDS
 
 
 def test_registry_has_the_sixteen_ids_in_order():

@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
 from safetensors import safe_open
-
 from tests_contract import EXPECTED_IDS
 
 PIPELINE_SCRIPT = r"""
@@ -39,6 +39,7 @@ def test_weights_are_fp16_and_small(released_model_dir):
         assert str(f.get_tensor(name).dtype) == "torch.float16"
 
 
+@pytest.mark.integration
 def test_plain_transformers_pipeline_flags_hedged_attribution(released_model_dir):
     sentence = "According to sources familiar with the matter, the minister is said to be planning a secret deal."
     out = subprocess.run(

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from slant.models.span_metrics import (
-    fragment_classification, merge, span_identification, technique_classification,
-)
+from slant.models.span_metrics import fragment_classification, merge, span_identification, technique_classification
 
 
 def test_merge_joins_overlaps_and_nesting_but_not_touching_spans():

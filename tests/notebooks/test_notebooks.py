@@ -55,6 +55,7 @@ def images(notebook) -> int:
     return sum("image/png" in output.get("data", {}) for cell in notebook.cells for output in cell.get("outputs", []))
 
 
+@pytest.mark.integration
 def test_corpus_notebook(tmp_path):
     articles, labels = write_ptc(
         tmp_path / "ptc",
@@ -102,6 +103,7 @@ def retrain_run(tmp_path_factory, tiny_model_dir):
         mlflow.set_tracking_uri(None)
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("model", ["challenger", "champion"])
 def test_error_analysis_notebook(tmp_path, retrain_run, model):
     uri, run_id = retrain_run
@@ -112,6 +114,7 @@ def test_error_analysis_notebook(tmp_path, retrain_run, model):
     assert "most confident false positives" in out and "most confident false negatives" in out
 
 
+@pytest.mark.integration
 def test_thresholds_notebook(tmp_path, retrain_run):
     uri, run_id = retrain_run
     notebook = execute("03_thresholds", tmp_path, run_id=run_id, tracking_uri=uri)
@@ -121,6 +124,7 @@ def test_thresholds_notebook(tmp_path, retrain_run):
     assert images(notebook) == 1
 
 
+@pytest.mark.integration
 def test_prevalence_notebook(tmp_path):
     from fixtures.prevalence_data import write_scored_corpus
 
@@ -135,6 +139,7 @@ def test_prevalence_notebook(tmp_path):
     assert images(notebook) == 3  # per group, over time, differences
 
 
+@pytest.mark.integration
 def test_a_broken_notebook_fails(tmp_path, retrain_run):
     uri, _ = retrain_run
     with pytest.raises(papermill.PapermillExecutionError, match="E305"):

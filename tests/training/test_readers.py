@@ -1,10 +1,10 @@
 import json
 
 import pytest
+from fixtures.tiny import write_ptc
 
 from slant.models.errors import SlantError
 from slant.training.readers import read_gold, read_labelled_file, read_ptc, read_weasel, split_by_document
-from fixtures.tiny import write_ptc
 
 ARTICLE = "Title here\n\nFirst sentence is calm.\nSecond one is a total disaster!\n  Third, with spaces.  \n"
 
@@ -120,6 +120,23 @@ def test_split_is_by_document_and_seeded(tmp_path):
     train_docs, test_docs = set(first["train"]["doc_id"]), set(first["test"]["doc_id"])
     assert not train_docs & test_docs and len(test_docs) == 3
     assert first["test"]["text"] == again["test"]["text"]
+
+
+def test_a_split_that_cannot_be_made_has_its_own_code(tmp_path):
+    folder, labels = write_ptc(tmp_path, {"1": "One article.\nOnly.\n"}, [])
+    ds = read_ptc(folder, labels)
+    with pytest.raises(SlantError, match=r"^\[E024\] cannot split 1 document\(s\) by document: .* at least 2$"):
+        split_by_document(ds, 0.3, seed=5)
+    with pytest.raises(SlantError, match=r"^\[E024\] cannot split 2 sentence\(s\) by document: test_fraction=1.5"):
+        split_by_document(ds, 1.5, seed=5)
+
+
+def test_a_bad_gold_record_names_file_and_line(tmp_path):
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps({"text": "A sentence.", "labels": [], "split": "dev"}) + "\n"
+                    + json.dumps({"text": "Another.", "labels": ["doubt"], "split": "dev"}) + "\n")
+    with pytest.raises(SlantError, match=r"^\[E005\] .*gold.jsonl:2: bad gold record: 'labels' must be a subset"):
+        read_gold(path)
 
 
 def test_shipped_gold_set_is_well_formed():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import mlflow
 import numpy as np
 import pytest
@@ -14,6 +15,8 @@ from slant.models.errors import SlantError
 from slant.training.registry import Registry
 
 TEXTS = ["Critics say the plan is a disaster.", "The bridge opens in May."]
+
+pytestmark = pytest.mark.integration  # every test works through an MLflow store and its registry
 
 
 @pytest.fixture(scope="module")

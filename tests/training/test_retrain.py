@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from fixtures.toy_retrain import write_jsonl, write_toy_retrain_data
 from mlflow import MlflowClient
 
-from fixtures.toy_retrain import write_jsonl, write_toy_retrain_data
 from slant.cli.main import main
 from slant.models.errors import SlantError
 from slant.training.compare import PromotionRule, compare, judge, plot

@@ -6,11 +6,10 @@ from __future__ import annotations
 import mlflow
 import pandas as pd
 from mlflow import MlflowClient
+from test_trainer import tiny_config, toy_corpus
 
 from slant.training.tracking import Tracker
 from slant.training.trainer import train
-
-from test_trainer import tiny_config, toy_corpus
 
 
 def run_tracked(tmp_path, tiny_model_dir, name):

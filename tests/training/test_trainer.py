@@ -6,7 +6,6 @@ import json
 import random
 
 import numpy as np
-import pytest
 
 from slant.models.classifier import SlantClassifier
 from slant.training.config import load_config

@@ -4,13 +4,7 @@ import re
 
 import pytest
 
-from slant.training.weak_labels import (
-    RULES,
-    Cue,
-    find_cues,
-    rule_precision,
-    weak_labels,
-)
+from slant.training.weak_labels import RULES, Cue, find_cues, rule_precision, weak_labels
 
 HEDGED = "hedged_attribution"
 ECHOING = "official_narrative_echoing"
