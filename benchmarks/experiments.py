@@ -27,6 +27,7 @@ def main():
     parser.add_argument("--experiment", default="slant")
     parser.add_argument("--released", default=None, help="run name of the released recipe (marked in the table)")
     parser.add_argument("--out", default="docs/experiments.md")
+    parser.add_argument("--notes", default="docs/experiments_notes.md", help="hand-written reading of the table, appended")
     args = parser.parse_args()
 
     runs = mlflow.search_runs(experiment_names=[args.experiment], filter_string="tags.`slant.stage` = 'calibrated'",
@@ -51,8 +52,9 @@ def main():
             value = run.get(f"metrics.{key}")
             cells.append("-" if value is None or value != value else (f"{value:.0f}" if key == "reported_labels" else f"{value:.3f}"))
         mark = " (released)" if name == args.released else ""
-        lines.insert(len(lines) - 0, f"| {name}{mark} | {described or '-'} | " + " | ".join(cells) + " |")
-    Path(args.out).write_text("\n".join(lines) + "\n")
+        lines.append(f"| {name}{mark} | {described or '-'} | " + " | ".join(cells) + " |")
+    notes = Path(args.notes).read_text() if args.notes and Path(args.notes).exists() else ""
+    Path(args.out).write_text("\n".join(lines) + "\n" + ("\n" + notes if notes else ""))
     print("\n".join(lines))
 
 
