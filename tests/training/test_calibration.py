@@ -106,3 +106,12 @@ def test_weighted_quality_estimates_the_population_a_stratified_sample_came_from
     assert row["recall"] == pytest.approx(10 / (10 + 10))      # 10 found, 10 (weighted) missed
     plain = calibration.label_quality(p, flags, y, np.ones_like(y), ["x"])["x"]
     assert plain["precision"] == pytest.approx(10 / 11) and plain["tp"] == 10
+
+
+def test_a_label_with_no_useful_cut_off_keeps_the_default_instead_of_the_grid_floor():
+    rng = np.random.default_rng(5)
+    y = rng.random(3000) < 0.05
+    p = rng.uniform(0.0, 0.2, 3000)  # scores carry no signal: every cut-off has F1 near 0.05-0.1
+    p[y] = rng.uniform(0.0, 0.2, y.sum())
+    t = tune_thresholds(p[:, None], y[:, None].astype(float), np.ones((3000, 1)), ["x"])["x"]
+    assert t == 0.5
