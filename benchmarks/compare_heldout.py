@@ -17,22 +17,20 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from datasets import concatenate_datasets
 
 from slant.models.classifier import SlantClassifier
 from slant.models.labels import load_labels
 from slant.models.metrics import multilabel_report
 from slant.training import calibration, release
 from slant.training.config import load_config
-from slant.training.data import REAL_CORPORA, build
+from slant.training.data import build
 from slant.training.evaluate import contexts_of
 
 NEW = ("hedged_attribution", "official_narrative_echoing")
 
 
 def heldout_flags(classifier, data, labels):
-    pool = concatenate_datasets([data.validation, data.test]).filter(lambda row: row["corpus"] in REAL_CORPORA)
-    held = np.isin(pool["doc_id"], list(set(data.test["doc_id"])))
+    pool, held = release.heldout_pool(data)
     targets, mask = np.asarray(pool["target"]), np.asarray(pool["mask"])
     logits = calibration.logit(classifier.predict_proba(pool["text"], contexts=contexts_of(pool, classifier)))
     _, oof = calibration.cross_fit(logits, targets, mask, pool["doc_id"], labels)

@@ -18,17 +18,16 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from datasets import concatenate_datasets
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from slant.models.classifier import SlantClassifier
 from slant.models.labels import load_labels
 from slant.models.metrics import multilabel_report
-from slant.training import calibration
+from slant.training import calibration, release
 from slant.training.baseline import TfidfBaseline
 from slant.training.config import load_config
-from slant.training.data import REAL_CORPORA, build
+from slant.training.data import build
 from slant.training.evaluate import contexts_of
 from slant.training.thresholds import tune_thresholds
 
@@ -61,8 +60,7 @@ def main():
     config = load_config(args.config)
     labels = load_labels().ids
     data = build(config.data, load_labels())
-    pool = concatenate_datasets([data.validation, data.test]).filter(lambda row: row["corpus"] in REAL_CORPORA)
-    held_out = np.isin(pool["doc_id"], list(set(data.test["doc_id"])))
+    pool, held_out = release.heldout_pool(data)
     targets, mask = np.asarray(pool["target"]), np.asarray(pool["mask"])
     groups = np.asarray(pool["doc_id"])
 

@@ -54,14 +54,18 @@ def _arrays(dataset: Dataset):
     return np.asarray(dataset["target"], dtype=np.float32), np.asarray(dataset["mask"], dtype=np.float32)
 
 
-def calibrate(classifier: SlantClassifier, data: TrainingData) -> CalibrationResult:
-    labels = classifier.labels
+def heldout_pool(data: TrainingData) -> tuple[Dataset, np.ndarray]:
+    """Real sentences the model never trained on (validation and held-out articles), and a mask of
+    those from the held-out articles, on which the out-of-fold figures are reported."""
     parts = [d for d in (data.validation, data.test) if d is not None]
     pool = concatenate_datasets(parts).filter(lambda row: row["corpus"] in REAL_CORPORA)
-    held_out = np.zeros(len(pool), dtype=bool)
-    if data.test is not None:
-        test_docs = set(data.test["doc_id"])
-        held_out = np.array([doc in test_docs for doc in pool["doc_id"]])
+    test_docs = set(data.test["doc_id"]) if data.test is not None else set()
+    return pool, np.array([doc in test_docs for doc in pool["doc_id"]], dtype=bool)
+
+
+def calibrate(classifier: SlantClassifier, data: TrainingData) -> CalibrationResult:
+    labels = classifier.labels
+    pool, held_out = heldout_pool(data)
     logits = calibration.logit(classifier.predict_proba(pool["text"], contexts=contexts_of(pool, classifier)))
     targets, mask = _arrays(pool)
 
