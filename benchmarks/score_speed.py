@@ -42,7 +42,7 @@ PATHS = ("baseline", "torch", "onnx", "onnx-int8")
 
 
 def build_corpus(articles: Path, min_sentences: int) -> tuple[list[dict], int]:
-    from slant.inference.splitter import split_sentences
+    from slant.models.sentences import split_sentences
 
     texts = [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(articles.glob("*.txt"))]
     counts = [len(split_sentences(text)) for _, text in texts]
@@ -60,7 +60,7 @@ def run_baseline(model: str, docs: list[dict], min_sentences: int, threads: int)
     import torch
     from transformers import pipeline
 
-    from slant.inference.splitter import split_sentences
+    from slant.models.sentences import split_sentences
 
     torch.set_num_threads(threads)
     classify = pipeline("text-classification", model=model, top_k=None, device="cpu")
@@ -124,7 +124,7 @@ def measure(path: str, args, corpus: Path) -> dict:
 def held_out_quality(model: str, paths: list[str], articles: Path, labels: Path, fraction: float, seed: int) -> dict:
     import numpy as np
 
-    from slant.inference.batch import load_backend
+    from slant.models.backends import load_backend
     from slant.models.metrics import multilabel_report
     from slant.training.evaluate import load_evaluation_data
 
@@ -143,13 +143,13 @@ def held_out_quality(model: str, paths: list[str], articles: Path, labels: Path,
         if path == "baseline":
             continue
         if path == "onnx-int8":
-            from slant.inference.onnx_runtime import validate_int8
+            from slant.models.onnx import validate_int8
 
             validation = validate_int8(model, texts, targets, mask, data=description)
             quality[path] = validation.int8_micro_f1
             continue
-        backend = load_backend(model, path)
-        decided = (backend.predict_proba(texts) >= backend.cutoffs()) & mask
+        classifier = load_backend(model, path)
+        decided = classifier.rule.flags(classifier.predict_proba(texts)) & mask
         quality[path] = float(multilabel_report(targets, decided.astype(int), labels_of)["micro_f1"])
     quality["data"] = description
     return quality
@@ -158,18 +158,18 @@ def held_out_quality(model: str, paths: list[str], articles: Path, labels: Path,
 # -- efficiency ---------------------------------------------------------------------------
 def flops_per_sentence(model: str, docs: list[dict]) -> tuple[float, float]:
     """(useful FLOPs per sentence, mean tokens per sentence) for the corpus's sentences."""
-    from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
+    from slant.models.classifier import SlantClassifier
+    from slant.models.sentences import split_sentences
 
-    from slant.inference.splitter import split_sentences
-
-    config = AutoConfig.from_pretrained(model)
-    network = AutoModelForSequenceClassification.from_pretrained(model)
-    tokenizer = AutoTokenizer.from_pretrained(model)
+    classifier = SlantClassifier.from_pretrained(model)
+    config, network = classifier.model.config, classifier.model
     embedding = sum(p.numel() for n, p in network.named_parameters() if "embeddings" in n)
     dense = sum(p.numel() for p in network.parameters()) - embedding
     unique = {d["id"].rsplit("-", 1)[0]: d["text"] for d in docs}
     sentences = [s.text for text in unique.values() for s in split_sentences(text)]
-    lengths = [len(ids) for ids in tokenizer(sentences, truncation=True, max_length=128)["input_ids"]]
+    # Truncated as the scoring core truncates: to the model folder's own max length.
+    lengths = [len(ids) for ids in classifier.tokenizer(sentences, truncation=True,
+                                                        max_length=classifier.max_length)["input_ids"]]
     mean = sum(lengths) / len(lengths)
     attention = sum(4 * config.num_hidden_layers * n * n * config.hidden_size for n in lengths) / len(lengths)
     return 2 * dense * mean + attention, mean
@@ -199,8 +199,8 @@ def cpu_peak_gflops(threads: int) -> tuple[float, float, str]:
 
 
 def main(argv=None) -> int:
-    from slant.inference.batch import available_cores
     from slant.models.encoder import released_model_path
+    from slant.models.threads import available_cores
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=str(released_model_path()))

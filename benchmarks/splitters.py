@@ -9,7 +9,7 @@ finds inside paragraphs (paragraph breaks are free: every splitter here keeps th
 
 Splitters compared (every one must give offsets into the text, which Slant needs):
 
-* slant: `slant.inference.splitter.split_sentences` (line breaks + pysbd + one-sentence shortcut)
+* slant: `slant.models.sentences.split_sentences` (line breaks + pysbd + one-sentence shortcut)
 * pysbd: pysbd 0.3 alone on each paragraph (`clean=False`), offsets found by search
 * punkt-untrained: NLTK's Punkt with no abbreviation model
 * punkt-trained: NLTK's Punkt trained, unsupervised, on the 90 unlabelled PTC test articles
@@ -51,7 +51,7 @@ def paragraphs_with_gold(articles: Path) -> list[tuple[str, set[int]]]:
 
 
 def slant_splitter():
-    from slant.inference.splitter import split_sentences
+    from slant.models.sentences import split_sentences
 
     return lambda text: [s.start for s in split_sentences(text)]
 

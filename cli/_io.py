@@ -84,3 +84,11 @@ def add_quiet(parser, what: str = "no progress output"):
 
 def add_no_track(parser):
     parser.add_argument("--no-track", action="store_true", help="do not log this run to MLflow")
+
+
+def add_backend(parser):
+    # The names are spelled out here rather than imported: importing slant.models.backends would
+    # load torch before the command's arguments and input are checked.
+    parser.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default="torch",
+                        help="torch (default), ONNX Runtime fp32 (same scores), or ONNX Runtime int8 "
+                             "(only once validated; pip install 'slant[onnx]' for both)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from slant.cli._io import add_max_chars, add_quiet, probability
+from slant.cli._io import add_backend, add_max_chars, add_quiet, probability
 
 # Texts of more sentences than this show progress (on stderr) while they are scored and explained.
 PROGRESS_SENTENCES = 200
@@ -21,6 +21,7 @@ def register(commands):
     )
     parser.add_argument("file", help="text file to check, or - to read standard input")
     parser.add_argument("--model", default=None, help="model folder or models:/ URI (default: released model)")
+    add_backend(parser)
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (default): the draft, highlighted, with notes; json: one object for scripts")
     parser.add_argument(
@@ -62,7 +63,7 @@ def run(args) -> int:
     from slant.models.labels import load_labels
 
     only = [label.strip() for label in args.labels.split(",") if label.strip()] if args.labels else None
-    predictor = Predictor.load(args.model)
+    predictor = Predictor.load(args.model, backend=args.backend)
     with _Meter(args, "slant check: scoring sentences") as scoring:
         result = predictor.analyse(text, threshold=args.threshold, only=only, all_labels=args.all_labels,
                                    any_language=args.any_language, progress=scoring.update)

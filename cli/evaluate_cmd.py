@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from slant.cli._io import add_no_track, probability
+from slant.cli._io import add_backend, add_no_track, probability
 
 
 def register(commands):
@@ -15,6 +15,7 @@ def register(commands):
         "plus micro, macro and binary F1 (logged to MLflow unless --no-track).",
     )
     parser.add_argument("--model", default=None, help="model folder or models:/ URI (default: released model)")
+    add_backend(parser)
     parser.add_argument("--data", required=True, help="PTC articles folder, a JSONL/CSV file, or 'gold'")
     parser.add_argument("--ptc-labels", default=None, metavar="PATH",
                         help="PTC technique spans for a PTC articles folder: a folder of .labels files or one file")
@@ -33,12 +34,12 @@ def run(args) -> int:
 
     if Path(args.data).is_dir() and not args.ptc_labels:
         raise SlantError("E023", name="--ptc-labels", value=None, problem="needed with a PTC articles folder")
-    from slant.models.classifier import SlantClassifier
+    from slant.models.backends import load_backend
     from slant.models.metrics import format_report
     from slant.training.evaluate import evaluate_dataset, load_evaluation_data
 
     dataset = load_evaluation_data(args.data, args.ptc_labels, args.held_out, args.seed)
-    classifier = SlantClassifier.from_pretrained(args.model)
+    classifier = load_backend(args.model, args.backend)
     report = evaluate_dataset(classifier, dataset)
     report["data"] = str(args.data)
     if args.out:
@@ -49,7 +50,7 @@ def run(args) -> int:
         from slant.training.tracking import Tracker
 
         with Tracker(run_name=f"evaluate {Path(str(args.data)).name}", registered_model=None) as tracker:
-            tracker.log_config({"model": str(args.model or "released"), "data": str(args.data),
+            tracker.log_config({"model": str(args.model or "released"), "backend": args.backend, "data": str(args.data),
                                 "labels": str(args.ptc_labels), "held_out": args.held_out, "seed": args.seed})
             from slant.training.data import digest
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from slant.cli._io import add_max_chars, add_quiet, positive, probability
+from slant.cli._io import add_backend, add_max_chars, add_quiet, positive, probability
 
 
 def register(commands):
@@ -30,8 +30,7 @@ def register(commands):
                         help="score documents in any language as if English (default: reject them, unsupported_language)")
     model = parser.add_argument_group("model")
     model.add_argument("--model", default=None, help="model folder or models:/ URI (default: released model)")
-    model.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default="torch",
-                       help="torch, ONNX Runtime fp32, or ONNX Runtime int8 (only once validated)")
+    add_backend(model)
     model.add_argument("--threshold", type=probability, default=None,
                        help="one threshold for all techniques, 0-1 (default: the model's tuned per-technique thresholds)")
     model.add_argument("--threads", type=positive, default=None,

@@ -6,7 +6,7 @@ import argparse
 import logging
 import socket
 
-from slant.cli._io import integer, non_negative, positive
+from slant.cli._io import add_backend, integer, non_negative, positive
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -22,6 +22,7 @@ def register(commands):
                         help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 exposes it)")
     parser.add_argument("--port", type=_port, default=8000, help="default 8000; 0 picks a free port")
     parser.add_argument("--model", default=None, help="model folder or models:/ URI (default: released model)")
+    add_backend(parser)
     parser.add_argument("--max-chars", type=positive, default=None, metavar="N",
                         help="longest text accepted, in characters (default 100,000); longer ones get HTTP 413")
     parser.add_argument("--cache-sentences", type=non_negative, default=None,
@@ -39,7 +40,7 @@ def run(args) -> int:
     # Bind first: a taken port fails in a moment, not after loading the model.
     listener = _listen(args.host, args.port)
     host, port = listener.getsockname()[:2]
-    predictor = Predictor.load(args.model)  # once, before the first request
+    predictor = Predictor.load(args.model, backend=args.backend)  # once, before the first request
     app = create_app(
         predictor,
         max_chars=args.max_chars or DEFAULT_MAX_CHARS,
@@ -49,7 +50,9 @@ def run(args) -> int:
         logging.getLogger("slant.serve").warning(
             "binding %s: anyone who can reach this machine can use the service", args.host
         )
-    print(f"slant serve: model {predictor.classifier.name}; open http://{_url_host(host)}:{port}/", flush=True)
+    classifier = predictor.classifier
+    print(f"slant serve: model {classifier.name} ({classifier.backend.name}); open http://{_url_host(host)}:{port}/",
+          flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[listener])
     return 0

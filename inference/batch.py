@@ -1,17 +1,17 @@
-"""Fast batch scoring: the `Scorer` Python API and the local streaming engine of `slant score`.
+"""Corpus scoring: the `Scorer` Python API and the local streaming engine of `slant score`.
 
-Why it is fast on a CPU:
+The model work (sorting sentences of many documents by token length, token-budget batches,
+padding, the forward pass on torch or ONNX Runtime, thresholds) is the scoring core's
+(`slant.models.scoring`); this module feeds it whole chunks of documents. Why that is fast on a
+CPU:
 
-* sentences of many documents are scored together, sorted by token length, and cut into
-  batches by a token budget, so each batch is padded only to its own longest sentence
-  ("dynamic padding") and hardly any compute goes to padding;
-* tokenising happens once per chunk, in Rust, without padding; padding is a numpy fill;
-* the model runs under `torch.inference_mode` with one intra-op thread per available core and
-  no inter-op threads (a BERT forward pass has no parallel branches to run);
-* while the model works on one chunk, a reader thread reads and splits the next one (torch
-  releases the GIL inside its kernels), through a queue of at most `queue_chunks` chunks so
-  memory stays bounded whatever the corpus size;
-* the backend can be ONNX Runtime instead of torch (see `onnx_runtime.py`).
+* sentences of many documents are scored together, so batches are full and each is padded
+  only to its own longest sentence;
+* the model runs with one intra-op thread per available core and no inter-op threads (a BERT
+  forward pass has no parallel branches to run);
+* while the model works on one chunk, a reader thread reads and splits the next one (torch and
+  ONNX Runtime release the GIL inside their kernels), through a queue of at most `queue_chunks`
+  chunks so memory stays bounded whatever the corpus size.
 
     >>> scorer = Scorer.load()                         # the released model, once
     >>> result = scorer.score_text("Only a fool would believe them.")
@@ -21,9 +21,6 @@ Why it is fast on a CPU:
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import os
 import queue
 import threading
 from dataclasses import dataclass
@@ -35,7 +32,6 @@ import numpy as np
 from slant.inference import rows
 from slant.inference.inputs import check_text
 from slant.inference.language import detect, detector_version
-from slant.inference.predictor import DocumentResult, SentenceResult
 from slant.inference.sinks import ChunkedWriter, Totals
 from slant.inference.sources import (
     ALL_FIELDS,
@@ -47,168 +43,14 @@ from slant.inference.sources import (
     Source,
     open_source,
 )
-from slant.inference.splitter import Span, split_sentences
-from slant.models.encoder import ResolvedModel, resolve_model
+from slant.models.backends import DEFAULT_BACKEND, load_backend
+from slant.models.encoder import ResolvedModel, model_digest
 from slant.models.errors import SlantError
+from slant.models.results import DocumentResult, document_results
+from slant.models.scoring import SentenceClassifier
+from slant.models.sentences import Span, split_sentences
 
-BACKENDS = ("torch", "onnx", "onnx-int8")
-MAX_LENGTH = 128  # tokens per sentence, as in training (models/classifier.py)
-DEFAULT_MAX_TOKENS = 8192  # tokens per batch, padding included
-DEFAULT_MAX_BATCH = 256  # sentences per batch
 DEFAULT_CHUNK_RECORDS = 128  # input records per committed chunk
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def configure_threads(threads: int | None = None) -> int:
-    """Give torch one intra-op thread per core we may use and no extra inter-op threads."""
-    import torch
-
-    threads = threads or available_cores()
-    torch.set_num_threads(threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:  # only settable before the first parallel op; keep what is there
-        pass
-    return threads
-
-
-def length_batches(lengths: Sequence[int], max_tokens: int = DEFAULT_MAX_TOKENS,
-                   max_batch: int = DEFAULT_MAX_BATCH) -> list[np.ndarray]:
-    """Index groups, longest sentences first, each costing at most `max_tokens` once padded."""
-    lengths = np.asarray(lengths)
-    order = np.argsort(-lengths, kind="stable")
-    batches, begin = [], 0
-    while begin < len(order):
-        longest = max(int(lengths[order[begin]]), 1)
-        size = max(1, min(max_batch, max_tokens // longest))
-        batches.append(order[begin : begin + size])
-        begin += size
-    return batches
-
-
-class Backend:
-    """Sentences in, one probability per label out. Subclasses run the network in `forward`."""
-
-    name = "torch"
-
-    def __init__(self, tokenizer, labels: list[str], thresholds: dict[str, float], model_name: str,
-                 max_tokens: int = DEFAULT_MAX_TOKENS, max_batch: int = DEFAULT_MAX_BATCH):
-        self.tokenizer = tokenizer
-        self.labels = labels
-        self.thresholds = thresholds
-        self.model_name = model_name
-        self.max_tokens = max_tokens
-        self.max_batch = max_batch
-        self._pad_id = tokenizer.pad_token_id or 0
-        self._wants_token_types = "token_type_ids" in tokenizer.model_input_names
-        self.resolved: ResolvedModel | None = None  # where the weights came from (set by load_backend)
-
-    def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        """Logits (batch, n_labels) for int64 `input_ids`, `attention_mask` (+ `token_type_ids`)."""
-        raise NotImplementedError
-
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities of shape (len(texts), n_labels), rows in input order."""
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        if not len(texts):
-            return out
-        ids = self.tokenizer(list(texts), truncation=True, max_length=MAX_LENGTH, padding=False,
-                             return_attention_mask=False, return_token_type_ids=False)["input_ids"]
-        lengths = np.fromiter((len(x) for x in ids), dtype=np.int64, count=len(ids))
-        for index in length_batches(lengths, self.max_tokens, self.max_batch):
-            logits = self.forward(self._pad([ids[i] for i in index], lengths[index]))
-            out[index] = 1.0 / (1.0 + np.exp(-logits.astype(np.float32)))
-        return out
-
-    def _pad(self, ids: list[list[int]], lengths: np.ndarray) -> dict[str, np.ndarray]:
-        width = int(lengths.max())
-        input_ids = np.full((len(ids), width), self._pad_id, dtype=np.int64)
-        for row, sequence in enumerate(ids):
-            input_ids[row, : len(sequence)] = sequence
-        inputs = {"input_ids": input_ids,
-                  "attention_mask": (np.arange(width)[None, :] < lengths[:, None]).astype(np.int64)}
-        if self._wants_token_types:
-            inputs["token_type_ids"] = np.zeros_like(input_ids)
-        return inputs
-
-    def cutoffs(self, threshold: float | None = None) -> np.ndarray:
-        """Per-label decision thresholds; `threshold` overrides all the tuned ones."""
-        return np.array([threshold if threshold is not None else self.thresholds[label] for label in self.labels],
-                        dtype=np.float32)
-
-    def fingerprint(self) -> dict:
-        """What identifies the scores this backend gives, for resuming a run safely: the model as
-        asked for, the registry name and version an alias resolved to, and a digest of the
-        weights themselves (so a moved alias or retrained folder is never mixed into one run)."""
-        resolved = self.resolved or ResolvedModel(self.model_name, self.model_name)
-        return {"backend": self.name, "model": self.model_name, **resolved.identity(),
-                "weights": model_digest(resolved.path)}
-
-
-class TorchBackend(Backend):
-    name = "torch"
-
-    def __init__(self, classifier, **kwargs):
-        super().__init__(classifier.tokenizer, classifier.labels, classifier.thresholds, classifier.name, **kwargs)
-        self.model = classifier.model.eval()
-        self._accepts = set(inspect.signature(self.model.forward).parameters)
-
-    def forward(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            tensors = {k: torch.from_numpy(v) for k, v in inputs.items() if k in self._accepts}
-            return self.model(**tensors).logits.float().numpy()
-
-
-def model_digest(model_name: str) -> str:
-    """A short hash of a model folder's config and weights, by content: a registry download lands
-    in a new folder with new times each run, yet it is the same model (0.04 s for the released 45 MB)."""
-    folder = Path(model_name)
-    if not folder.is_dir():
-        return ""
-    digest = hashlib.sha256()
-    for path in sorted(folder.iterdir()):
-        if path.name == "config.json" or path.suffix in (".safetensors", ".bin", ".onnx"):
-            digest.update(path.name.encode() + b"\0")
-            with open(path, "rb") as file:
-                while block := file.read(1 << 20):
-                    digest.update(block)
-    return digest.hexdigest()[:16]
-
-
-def load_backend(model: str | Path | ResolvedModel | None = None, backend: str = "torch",
-                 threads: int | None = None, **kwargs) -> Backend:
-    """Load a model once for scoring: `backend` is "torch", "onnx" or "onnx-int8".
-
-    A `models:/name@alias` URI is resolved to its version once, here, and downloaded once."""
-    if backend not in BACKENDS:
-        raise SlantError("E023", name="--backend", value=backend, problem=f"choose one of {', '.join(BACKENDS)}")
-    threads = threads or available_cores()
-    resolved = model if isinstance(model, ResolvedModel) else resolve_model(model)
-    if backend == "torch":
-        from slant.models.classifier import SlantClassifier
-
-        configure_threads(threads)
-        loaded = TorchBackend(SlantClassifier.from_pretrained(resolved.path), **kwargs)
-    else:
-        from slant.inference.onnx_runtime import OnnxBackend
-
-        loaded = OnnxBackend.load(resolved.path, int8=backend == "onnx-int8", threads=threads, **kwargs)
-    loaded.resolved = resolved
-    # A local folder is recorded as an absolute path, so `slant report` (or a resume) run from
-    # another working folder still finds the model the scores came from.
-    requested = resolved.requested
-    if requested != "released" and Path(requested).is_dir():
-        requested = str(Path(requested).resolve())
-    loaded.model_name = resolved.path if resolved.requested == "released" else requested
-    return loaded
 
 
 # -- the Python API -----------------------------------------------------------------------
@@ -218,26 +60,27 @@ class Scorer:
     Results are `DocumentResult`s (plain dataclasses, as `Predictor` returns) or tables.
     """
 
-    def __init__(self, backend: Backend, threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS,
-                 strongest_k: int = rows.STRONGEST_K, any_language: bool = False):
-        self.backend = backend
+    def __init__(self, classifier: SentenceClassifier, threshold: float | None = None,
+                 max_chars: int = DEFAULT_MAX_CHARS, strongest_k: int = rows.STRONGEST_K, any_language: bool = False):
+        self.classifier = classifier
         self.threshold = threshold
         self.max_chars = max_chars
         self.strongest_k = strongest_k
         self.any_language = any_language  # score text in any language as if it were English
-        self._cutoffs = backend.cutoffs(threshold)
+        self.model_name = recorded_name(classifier)
 
     @classmethod
-    def load(cls, model: str | Path | ResolvedModel | None = None, backend: str = "torch", threads: int | None = None,
-             threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS, any_language: bool = False,
-             **backend_options) -> "Scorer":
-        """`model`: a folder, a `models:/` URI, or None for the released model."""
-        return cls(load_backend(model, backend, threads, **backend_options), threshold=threshold, max_chars=max_chars,
+    def load(cls, model: str | Path | ResolvedModel | None = None, backend: str = DEFAULT_BACKEND,
+             threads: int | None = None, threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS,
+             any_language: bool = False, **batching) -> "Scorer":
+        """`model`: a folder, a `models:/` URI, or None for the released model; `backend`: torch,
+        onnx or onnx-int8 (see `slant.models.backends`)."""
+        return cls(load_backend(model, backend, threads, **batching), threshold=threshold, max_chars=max_chars,
                    any_language=any_language)
 
     @property
     def labels(self) -> list[str]:
-        return self.backend.labels
+        return self.classifier.labels
 
     # one text, a list, a stream
     def score_text(self, text: str, doc_id: str | None = None) -> DocumentResult:
@@ -284,27 +127,16 @@ class Scorer:
         """Score documents whose sentences may already be split (`spans`), all in one pass;
         `meta` (kept input fields per document) goes to the documents table as `keep_fields`."""
         spans = spans if spans is not None else [split_sentences(text) for text in texts]
-        probabilities = self.backend.predict_proba([span.text for doc in spans for span in doc])
+        probabilities = self.classifier.predict_proba([span.text for doc in spans for span in doc])
         return rows.ScoredChunk(doc_ids=list(doc_ids), record_nos=list(record_nos),
                                 text_lengths=[len(t) for t in texts], spans=spans, probabilities=probabilities,
-                                flags=probabilities >= self._cutoffs, labels=self.labels, meta=meta,
-                                keep_fields=list(keep_fields))
+                                flags=self.classifier.rule.flags(probabilities, self.threshold), labels=self.labels,
+                                meta=meta, keep_fields=list(keep_fields))
 
     def results(self, chunk: rows.ScoredChunk) -> list[DocumentResult]:
-        offsets = chunk.offsets()
-        out = []
-        for d, spans in enumerate(chunk.spans):
-            sentences = []
-            for index, span in enumerate(spans):
-                row = offsets[d] + index
-                sentences.append(SentenceResult(
-                    index, span.start, span.end, span.text,
-                    [self.labels[j] for j in np.flatnonzero(chunk.flags[row])],
-                    dict(zip(self.labels, chunk.probabilities[row].astype(float).tolist())),
-                ))
-            out.append(DocumentResult(sentences, doc_id=chunk.doc_ids[d], model=self.backend.model_name,
-                                      text_length=chunk.text_lengths[d], extra={"record_no": chunk.record_nos[d]}))
-        return out
+        documents = [{"doc_id": doc_id, "model": self.model_name, "text_length": length, "extra": {"record_no": number}}
+                     for doc_id, length, number in zip(chunk.doc_ids, chunk.text_lengths, chunk.record_nos)]
+        return document_results(chunk.spans, chunk.probabilities, chunk.flags, self.labels, documents)
 
     # tables
     def to_frame(self, results: Sequence[DocumentResult], table: str = "sentences", as_arrow: bool = False):
@@ -359,20 +191,38 @@ class Scorer:
             finally:
                 meter.close()
 
+    def fingerprint(self) -> dict:
+        """What identifies the scores this model gives, for resuming a run safely: the backend, the
+        model as asked for, the registry name and version an alias resolved to, and a digest of
+        the weights themselves (so a moved alias or retrained folder is never mixed into one run)."""
+        resolved = self.classifier.resolved or ResolvedModel(self.model_name, self.model_name)
+        return {"backend": self.classifier.backend.name, "model": self.model_name, **resolved.identity(),
+                "weights": model_digest(resolved.path)}
+
     def run_settings(self, source: Source, input_format: str | None) -> dict:
         """Everything that changes the results of a run: a resumed run must match all of it."""
         rows.document_schema(self.labels, source.keep_fields)  # a kept field named like a column: E150 now
         return {
             "input": source.fingerprint(), "input_format": source.format,
             "id_field": source.id_field, "text_field": source.text_field, "max_chars": source.max_chars,
-            **self.backend.fingerprint(), "labels": list(self.labels),
-            "thresholds": {label: float(self.threshold if self.threshold is not None else self.backend.thresholds[label])
-                           for label in self.labels},
+            **self.fingerprint(), "labels": list(self.labels),
+            "thresholds": dict(zip(self.labels, self.classifier.rule.cutoffs(self.threshold).tolist())),
             "strongest_k": self.strongest_k,
             "language": "any" if self.any_language else {"accept": ["en"], "detector": detector_version()},
             # only when fields are kept, so runs started before fields travelled still resume
             **({"keep_fields": list(source.keep_fields)} if source.keep_fields else {}),
         }
+
+
+def recorded_name(classifier: SentenceClassifier) -> str:
+    """The model as a run records it: a local folder as an absolute path, so `slant report` (or a
+    resume) run from another working folder still finds the model the scores came from."""
+    resolved = classifier.resolved
+    if resolved is None:
+        return classifier.name
+    if resolved.requested != "released" and Path(resolved.requested).is_dir():
+        return str(Path(resolved.requested).resolve())
+    return resolved.name
 
 
 # -- the local streaming engine -----------------------------------------------------------
@@ -493,5 +343,4 @@ def score_corpus(scorer: Scorer, source: Source, writer: ChunkedWriter, chunk_si
         reader.join(timeout=5)
 
 
-__all__ = ["Scorer", "Backend", "TorchBackend", "load_backend", "score_corpus", "length_batches",
-           "configure_threads", "resume_note", "BACKENDS"]
+__all__ = ["Scorer", "load_backend", "score_corpus", "resume_note"]

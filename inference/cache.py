@@ -16,7 +16,7 @@ from typing import Generic, Sequence, TypeVar
 
 import numpy as np
 
-from slant.inference.splitter import _LINE, Span, split_sentences
+from slant.models.sentences import LINE, Span, split_sentences
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -55,9 +55,10 @@ class LRUCache(Generic[K, V]):
 
 
 class CachedClassifier:
-    """Wraps a `SlantClassifier` so `predict_proba` scores only sentences it has not seen.
+    """Wraps a scoring core (`SentenceClassifier`, any backend) so `predict_proba` scores only
+    sentences it has not seen.
 
-    Everything else (labels, thresholds, `decide`, the model itself) is the wrapped classifier's.
+    Everything else (labels, thresholds, `rule`, `logits`, the backend) is the wrapped classifier's.
     `model_lock`, if given, is held while the model runs, so that lookups never wait for it.
     """
 
@@ -69,7 +70,7 @@ class CachedClassifier:
     def __getattr__(self, name):
         return getattr(self.classifier, name)
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         texts = list(texts)
         out = np.zeros((len(texts), len(self.classifier.labels)), dtype=np.float32)
         missing: dict[str, list[int]] = {}
@@ -105,7 +106,7 @@ class CachedSplitter:
 
     def __call__(self, text: str) -> list[Span]:
         spans: list[Span] = []
-        for line in _LINE.finditer(text):
+        for line in LINE.finditer(text):
             local = self.cache.get(line.group())
             if local is None:
                 with self._split_lock:

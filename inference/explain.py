@@ -14,7 +14,8 @@ sentence scored 0.99 with two loaded words barely moves in probability when eith
 (saturation), but its logit still falls for each.
 
 Known limits: a word whose effect needs another word present is credited only partly (single
-deletions do not capture interactions); words past the model's 128-token window have no effect.
+deletions do not capture interactions); words past the model's token window (`slant_max_length`
+in its config, 128 for the released model) have no effect.
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ class OcclusionExplainer:
         self.relative = relative
         self.max_words = max_words
         self.max_phrases = max_phrases
-        # Words past ~80 lie beyond the 128-token window for typical English; deleting them
+        # Words past ~80 lie beyond a 128-token window for typical English; deleting them
         # changes nothing, so they are not worth a forward pass each.
         self.max_sentence_words = max_sentence_words
         self.skip_words = skip_words
@@ -97,8 +98,8 @@ class OcclusionExplainer:
 
     @classmethod
     def for_classifier(cls, classifier, **kwargs) -> "OcclusionExplainer":
-        """An explainer scoring with a `SlantClassifier`'s model and tokenizer."""
-        return cls(_logit_scorer(classifier), classifier.labels, **kwargs)
+        """An explainer scoring with a `SentenceClassifier`'s logits (the scoring core, any backend)."""
+        return cls(classifier.logits, classifier.labels, **kwargs)
 
     # -- public API -----------------------------------------------------------
     def explain_document(self, result):
@@ -179,26 +180,3 @@ def _delete(text: str, span: tuple[int, int]) -> str:
 
 def _joinable(text: str, left: tuple[int, int], right: tuple[int, int]) -> bool:
     return _JOINABLE_GAP.fullmatch(text[left[1] : right[0]]) is not None
-
-
-def _logit_scorer(classifier) -> Scorer:
-    """Raw logits from a `SlantClassifier`, batched by length like its `predict_proba`."""
-    import torch
-
-    from slant.models.classifier import MAX_LENGTH
-
-    @torch.inference_mode()
-    def score(texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        texts = list(texts)
-        out = np.zeros((len(texts), len(classifier.labels)), dtype=np.float32)
-        order = np.argsort([-len(t) for t in texts], kind="stable")
-        for begin in range(0, len(texts), batch_size):
-            index = order[begin : begin + batch_size]
-            batch = classifier.tokenizer(
-                [texts[i] for i in index], padding=True, truncation=True, max_length=MAX_LENGTH,
-                return_tensors="pt",
-            )
-            out[index] = classifier.model(**batch).logits.float().numpy()
-        return out
-
-    return score

@@ -1,6 +1,8 @@
-"""`Predictor`: text in, sentences with technique probabilities and labels out.
+"""`Predictor`: text in, sentences with technique probabilities and labels out (`slant check`,
+`slant serve` and the Python API).
 
-Sentences from many documents are scored together (the classifier sorts them by length and pads
+Sentences from many documents are scored together by the scoring core
+(`slant.models.scoring.SentenceClassifier`, on any backend: it sorts them by length and pads
 per batch), then regrouped per document in input order.
 
 Every text is checked first, with the same one-line errors as `slant check`, `slant serve` and
@@ -11,75 +13,39 @@ no sentences, its `language`, and a one-line `warning` (W052), unless `any_langu
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from itertools import islice
 from typing import Callable, Iterable, Iterator, Sequence
 
+import numpy as np
+
 from slant.inference.inputs import check_text
 from slant.inference.language import detect
-from slant.inference.splitter import split_sentences
-from slant.models.classifier import SlantClassifier
-from slant.models.errors import SlantError, message
-
-
-@dataclass
-class SentenceResult:
-    index: int
-    start: int
-    end: int
-    text: str
-    labels: list[str]
-    scores: dict[str, float]
-    # label id -> trigger phrases (slant.inference.explain.Trigger); filled by an explainer.
-    triggers: dict = field(default_factory=dict)
-
-
-@dataclass
-class DocumentResult:
-    sentences: list[SentenceResult]
-    doc_id: str | None = None
-    model: str = ""
-    text_length: int = 0
-    extra: dict = field(default_factory=dict)
-    language: str = "en"  # ISO 639-1 code the text was treated as (language.py)
-    warning: str | None = None  # one line when the text was not scored (e.g. W052)
-
-    def to_dict(self) -> dict:
-        return {"model": self.model, "language": self.language, "warning": self.warning,
-                "sentences": [_sentence_json(s) for s in self.sentences]}
-
-    def counts(self) -> dict[str, int]:
-        totals: dict[str, int] = {}
-        for sentence in self.sentences:
-            for label in sentence.labels:
-                totals[label] = totals.get(label, 0) + 1
-        return totals
-
-
-def _sentence_json(sentence: SentenceResult) -> dict:
-    row = asdict(sentence)
-    row.pop("index")
-    return {"start": row["start"], "end": row["end"], "text": row["text"], "labels": row["labels"],
-            "scores": {k: round(v, 4) for k, v in row["scores"].items()}, "triggers": row["triggers"]}
+from slant.models.backends import DEFAULT_BACKEND, load_backend
+from slant.models.errors import message
+from slant.models.results import DocumentResult, document_results
+from slant.models.scoring import SentenceClassifier
+from slant.models.sentences import split_sentences
 
 
 class Predictor:
     """Loads a classifier once; `analyse` one text, `analyse_many` an iterable of texts."""
 
     def __init__(
-        self, classifier: SlantClassifier, batch_size: int = 64, max_chars: int | None = None,
+        self, classifier: SentenceClassifier, max_chars: int | None = None,
         splitter=split_sentences,  # text -> list[Span]; the server passes a caching one
         any_language: bool = False,  # score text in any language as if it were English
     ):
         self.classifier = classifier
-        self.batch_size = batch_size
         self.max_chars = max_chars
         self.splitter = splitter
         self.any_language = any_language
 
     @classmethod
-    def load(cls, model: str | None = None, **kwargs) -> "Predictor":
-        return cls(SlantClassifier.from_pretrained(model), **kwargs)
+    def load(cls, model: str | None = None, backend: str = DEFAULT_BACKEND, threads: int | None = None,
+             **kwargs) -> "Predictor":
+        """`model`: a folder, a `models:/` URI, or None for the released model; `backend`:
+        torch, onnx or onnx-int8 (see `slant.models.backends`)."""
+        return cls(load_backend(model, backend, threads), **kwargs)
 
     @property
     def labels(self) -> list[str]:
@@ -110,53 +76,34 @@ class Predictor:
         enough on held-out text), else, with `all_labels`, every technique. Scores always hold
         every technique.
         """
-        if only is None and not all_labels:
-            only = self.classifier.reported_labels
-        if only:
-            unknown = [label for label in only if label not in self.labels]
-            if unknown:
-                raise SlantError("E010", label=unknown[0], known=", ".join(self.labels), where="--labels")
+        shown = self.classifier.rule.shown(only, all_labels)
         any_language = self.any_language if any_language is None else any_language
         iterator = iter(texts)
         while chunk := list(islice(iterator, docs_per_batch)):
-            yield from self._analyse_chunk(chunk, threshold, only, any_language, progress)
+            yield from self._analyse_chunk(chunk, threshold, shown, any_language, progress)
 
-    def _analyse_chunk(self, texts: list[str], threshold, only, any_language: bool, progress) -> list[DocumentResult]:
-        spans, languages = [], []
+    def _analyse_chunk(self, texts: list[str], threshold, shown, any_language: bool, progress) -> list[DocumentResult]:
+        spans, documents = [], []
         for text in texts:
             self._check(text)
             language = detect(text)
-            languages.append(language)
             # Text the model cannot read is not split or scored at all: no label, no score.
-            spans.append(self.splitter(text) if language.supported or any_language else [])
-        flat = [span.text for doc in spans for span in doc]
-        probabilities = self._predict(flat, progress)
-        decided = self.classifier.decide(probabilities, threshold=threshold)
-        results, row = [], 0
-        for text, doc, language in zip(texts, spans, languages):
-            sentences = []
-            for index, span in enumerate(doc):
-                labels = decided[row]
-                if only:
-                    labels = [label for label in labels if label in only]
-                scores = dict(zip(self.labels, probabilities[row].astype(float).tolist()))
-                sentences.append(SentenceResult(index, span.start, span.end, span.text, labels, scores))
-                row += 1
-            warning = None if language.supported or any_language else message("W052", **language.fields())
-            results.append(DocumentResult(sentences, model=self.classifier.name, text_length=len(text),
-                                          language=language.code, warning=warning))
-        return results
+            readable = language.supported or any_language
+            spans.append(self.splitter(text) if readable else [])
+            documents.append({"model": self.classifier.name, "text_length": len(text), "language": language.code,
+                              "warning": None if readable else message("W052", **language.fields())})
+        probabilities = self._predict([span.text for doc in spans for span in doc], progress)
+        flags = self.classifier.rule.flags(probabilities, threshold, shown)
+        return document_results(spans, probabilities, flags, self.labels, documents)
 
-    def _predict(self, texts: list[str], progress, step: int = 512):
+    def _predict(self, texts: list[str], progress, step: int = 512) -> np.ndarray:
         """Probabilities for `texts`, in steps of `step` sentences when someone watches progress."""
         if progress is None or len(texts) <= step:
-            probabilities = self.classifier.predict_proba(texts, batch_size=self.batch_size)
+            probabilities = self.classifier.predict_proba(texts)
         else:
-            import numpy as np
-
             parts = []
             for begin in range(0, len(texts), step):
-                parts.append(self.classifier.predict_proba(texts[begin : begin + step], batch_size=self.batch_size))
+                parts.append(self.classifier.predict_proba(texts[begin : begin + step]))
                 progress(min(begin + step, len(texts)), len(texts))
             probabilities = np.concatenate(parts)
         if progress is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from slant.inference.predictor import DocumentResult, SentenceResult
+from slant.models.results import DocumentResult, SentenceResult
 
 # Foreground colours readable on dark and light backgrounds; techniques cycle through them by
 # their position in the registry, so a technique keeps its colour between runs.

@@ -25,6 +25,7 @@ from slant.inference import prevalence as pv
 from slant.inference.rows import count_column
 from slant.inference.sinks import read_manifest
 from slant.models.errors import SlantError
+from slant.models.scoring import DecisionRule
 
 UNITS = ("sentence", "document")
 FREQS = ("day", "week", "month")
@@ -139,9 +140,9 @@ def resolve_error_rates(manifest, labels: Sequence[str], model: str | None = Non
                                "config.json), so nothing can be corrected: the report gives raw shares only; pass "
                                "--error-rates FILE with counts measured on labelled data")
             return rates
-        thresholds = {label: float(config.get("thresholds", {}).get(label, 0.5)) for label in labels}
+        thresholds = DecisionRule(labels, config.get("thresholds")).thresholds  # the cut-offs the model applies
         if model is None and manifest.settings.get("weights"):
-            from slant.inference.batch import model_digest
+            from slant.models.encoder import model_digest
 
             digest = model_digest(folder)
             if digest and digest != manifest.settings["weights"]:

@@ -22,8 +22,8 @@ import numpy as np
 import pyarrow as pa
 
 from slant.inference.sources import Reject
-from slant.inference.splitter import Span
 from slant.models.errors import SlantError
+from slant.models.sentences import Span
 
 STRONGEST_K = 3
 

@@ -1,6 +1,6 @@
 """`slant serve`'s web app: an editor's page and a JSON API over one loaded model.
 
-    app = create_app(Predictor.load())      # the model is loaded once, by the caller
+    app = create_app(Predictor.load())      # the model is loaded once, by the caller (any backend)
     uvicorn.run(app, host="127.0.0.1")
 
 Routes: `GET /` the page, `POST /api/analyse` a draft in, sentences with techniques,
@@ -25,9 +25,11 @@ from pydantic import BaseModel, Field
 from slant.inference.cache import CachedClassifier, CachedSplitter
 from slant.inference.explain import OcclusionExplainer
 from slant.inference.inputs import check_text
-from slant.inference.predictor import DocumentResult, Predictor
+from slant.inference.predictor import Predictor
+from slant.models.backends import DEFAULT_BACKEND
 from slant.models.errors import SlantError
 from slant.models.labels import LabelSet, load_labels
+from slant.models.results import DocumentResult
 
 DEFAULT_MAX_CHARS = 100_000
 DEFAULT_CACHE_SENTENCES = 20_000
@@ -131,8 +133,7 @@ class Analyser:
         classifier = predictor.classifier
         model_lock = threading.Lock()
         self.predictor = Predictor(
-            CachedClassifier(classifier, cache_sentences, model_lock), batch_size=predictor.batch_size,
-            splitter=CachedSplitter(cache_sentences // 4),
+            CachedClassifier(classifier, cache_sentences, model_lock), splitter=CachedSplitter(cache_sentences // 4),
         )
         self.explainer = explainer or OcclusionExplainer.for_classifier(classifier, cache_size=cache_sentences)
         self.explainer.scorer = _holding(model_lock, self.explainer.scorer)
@@ -140,9 +141,8 @@ class Analyser:
 
     def analyse(self, request: AnalyseRequest) -> dict:
         check_text(request.text)  # empty, unpaired surrogates: the same lines as `slant check`
-        unknown = [label for label in request.labels or [] if label not in self.predictor.labels]
-        if unknown:
-            raise SlantError("E010", label=unknown[0], known=", ".join(self.predictor.labels), where="labels")
+        # An unknown technique id is E010 naming the request's field, before any model work.
+        self.predictor.classifier.rule.shown(request.labels, request.all_labels, where="labels")
         result = self.predictor.analyse(
             request.text, threshold=request.threshold, only=request.labels, all_labels=request.all_labels,
             any_language=request.any_language,
@@ -324,6 +324,6 @@ class BodyLimit:
 
 def app_from_env():
     """For `uvicorn --factory slant.inference.server:app_from_env`: model from SLANT_MODEL,
-    limit from SLANT_MAX_CHARS."""
-    predictor = Predictor.load(os.environ.get("SLANT_MODEL") or None)
+    backend from SLANT_BACKEND (torch, onnx, onnx-int8), limit from SLANT_MAX_CHARS."""
+    predictor = Predictor.load(os.environ.get("SLANT_MODEL") or None, backend=os.environ.get("SLANT_BACKEND") or DEFAULT_BACKEND)
     return create_app(predictor, max_chars=int(os.environ.get("SLANT_MAX_CHARS", DEFAULT_MAX_CHARS)))

@@ -3,64 +3,58 @@
 The folder is a standard `*ForSequenceClassification` checkpoint with
 `problem_type="multi_label_classification"`, `id2label` holding the 16 technique ids, and a
 `thresholds` mapping (label id -> float) in `config.json`, so plain `transformers` users can
-apply the tuned thresholds. One sentence is the model's whole input.
+apply the tuned thresholds. One sentence is the model's whole input (plus, for a model trained
+with context, a second segment).
+
+It is the scoring core's `SentenceClassifier` on the torch backend, plus what only torch weights
+can do: be created on a base encoder, have a calibration folded into them, and be saved.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
 
-import numpy as np
 import torch
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer
 
-from slant.models.encoder import resolve_model_path
+from slant.models.encoder import ResolvedModel, resolve_model, resolve_model_path
 from slant.models.errors import SlantError
 from slant.models.labels import LabelSet, load_labels
-
-DEFAULT_THRESHOLD = 0.5
-MAX_LENGTH = 128
-# What a model reads beside each sentence, as the tokenizer's second segment (`text_pair`):
-# "none", "previous" (the sentence before it in its document) or "title" (the document's first line).
-CONTEXT_MODES = ("none", "previous", "title")
+from slant.models.scoring import FALLBACK_MAX_LENGTH, SentenceClassifier, TorchBackend, check_labels
+from slant.models.spans import span_head_for
 
 
-class SlantClassifier:
-    """Scores sentences with one probability per technique.
+class SlantClassifier(SentenceClassifier):
+    """Scores sentences with one probability per technique, with a torch model.
 
     Inputs of any order and length are sorted by length, scored in padded batches, and
-    returned in input order.
+    returned in input order (see `slant.models.scoring`).
     """
 
-    def __init__(self, model, tokenizer, thresholds: dict[str, float] | None = None, name: str = ""):
-        self.model = model.eval()
-        self.tokenizer = tokenizer
-        self.name = name
-        self.labels: list[str] = [model.config.id2label[i] for i in range(model.config.num_labels)]
-        thresholds = thresholds if thresholds is not None else getattr(model.config, "thresholds", None) or {}
-        self.thresholds = {label: float(thresholds.get(label, DEFAULT_THRESHOLD)) for label in self.labels}
-        # The techniques shown to editors by default (held-out precision high enough); every
-        # label is still scored. Older folders without the key show all of them.
-        reported = getattr(model.config, "reported_labels", None)
-        self.reported_labels: list[str] = [l for l in self.labels if reported is None or l in reported]
-        self.context: str = getattr(model.config, "slant_context", None) or "none"
+    def __init__(self, model, tokenizer, thresholds: dict[str, float] | None = None, name: str = "", **batching):
+        super().__init__(TorchBackend(model), tokenizer, model.config, name=name, thresholds=thresholds, **batching)
+
+    @property
+    def model(self):
+        """The torch module (a `*ForSequenceClassification`)."""
+        return self.backend.module
 
     # -- loading and saving -------------------------------------------------
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path | None = None, label_set: LabelSet | None = None):
+    def from_pretrained(cls, name_or_path: str | Path | ResolvedModel | None = None,
+                        label_set: LabelSet | None = None, **batching) -> "SlantClassifier":
         """Load a Slant model folder, a `models:/` registry URI, or the released default (None)."""
-        path = resolve_model_path(name_or_path)
+        resolved = name_or_path if isinstance(name_or_path, ResolvedModel) else resolve_model(name_or_path)
         try:
-            model = AutoModelForSequenceClassification.from_pretrained(path, dtype=torch.float32)
-            tokenizer = AutoTokenizer.from_pretrained(path)
+            model = AutoModelForSequenceClassification.from_pretrained(resolved.path, dtype=torch.float32)
+            tokenizer = AutoTokenizer.from_pretrained(resolved.path)
         except (OSError, ValueError) as error:
-            raise SlantError("E030", model=str(name_or_path), reason=str(error).splitlines()[0]) from None
-        found = [model.config.id2label[i] for i in range(model.config.num_labels)]
-        expected = (label_set or load_labels()).ids
-        if found != expected:
-            raise SlantError("E031", model=str(name_or_path), found=found, expected=expected)
-        return cls(model, tokenizer, name=str(name_or_path or path))
+            raise SlantError("E030", model=resolved.name, reason=str(error).splitlines()[0]) from None
+        check_labels(model.config, resolved.name, label_set)
+        classifier = cls(model, tokenizer, name=resolved.name,
+                         span_head=span_head_for(resolved.path, model.config, resolved.name), **batching)
+        classifier.resolved = resolved
+        return classifier
 
     def fold_calibration(self, scales: dict[str, float], shifts: dict[str, float]) -> None:
         """Make the output layer emit calibrated logits: `scale * logit + shift` per label.
@@ -77,52 +71,18 @@ class SlantClassifier:
             head.bias.mul_(scale).add_(shift)
 
     def save_pretrained(self, path: str | Path, half: bool = True) -> Path:
-        """Write a standard HF folder; fp16 weights by default (half the size, same scores to ~1e-3)."""
+        """Write a standard HF folder; fp16 weights by default (half the size, same scores to ~1e-3).
+
+        `config.json` gets everything inference needs (thresholds, reported labels, context,
+        max length), so the folder alone scores as it did here."""
         path = Path(path)
-        self.model.config.thresholds = dict(self.thresholds)
-        self.model.config.reported_labels = list(self.reported_labels)
+        self.write_settings(self.model.config)
         model = self.model
         if half:
             model = _copy_model(self.model).half()
         model.save_pretrained(path, safe_serialization=True)
         self.tokenizer.save_pretrained(path)
         return path
-
-    # -- scoring --------------------------------------------------------------
-    @torch.inference_mode()
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 64, contexts: Sequence[str] | None = None) -> np.ndarray:
-        """Probabilities of shape (len(texts), n_labels), rows in input order.
-
-        `contexts` (one string per text, "" for none) is read as the second segment by a model
-        trained with context; a model without context ignores it.
-        """
-        texts = list(texts)
-        out = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
-        if not texts:
-            return out
-        pairs = list(contexts) if contexts is not None and self.context != "none" else None
-        lengths = [len(t) + (len(pairs[i]) if pairs else 0) for i, t in enumerate(texts)]
-        order = np.argsort([-n for n in lengths], kind="stable")
-        for begin in range(0, len(texts), batch_size):
-            index = order[begin : begin + batch_size]
-            batch = self.tokenizer(
-                [texts[i] for i in index],
-                [pairs[i] for i in index] if pairs else None,
-                padding=True,
-                truncation=True,
-                max_length=MAX_LENGTH,
-                return_tensors="pt",
-            )
-            logits = self.model(**batch).logits.float()
-            out[index] = torch.sigmoid(logits).numpy()
-        return out
-
-    def decide(self, probabilities: np.ndarray, threshold: float | None = None) -> list[list[str]]:
-        """Label ids over threshold for each row; `threshold` overrides the tuned ones."""
-        cut = np.array(
-            [threshold if threshold is not None else self.thresholds[label] for label in self.labels]
-        )
-        return [[self.labels[j] for j in np.flatnonzero(row >= cut)] for row in probabilities]
 
 
 def output_layer(model, n_labels: int) -> torch.nn.Linear:
@@ -140,8 +100,9 @@ def _copy_model(model):
 
 
 def new_classifier(base_encoder: str, label_set: LabelSet | None = None, thresholds=None,
-                   context: str = "none") -> SlantClassifier:
-    """A fresh classifier head on `base_encoder` (HF id, local path, or the shipped MiniLM)."""
+                   context: str = "none", max_length: int = FALLBACK_MAX_LENGTH) -> SlantClassifier:
+    """A fresh classifier head on `base_encoder` (HF id, local path, or the shipped MiniLM);
+    `context` and `max_length` (tokens per sentence) are how it is trained and will be used."""
     label_set = label_set or load_labels()
     path = resolve_model_path(base_encoder, allow_base=True)
     config = AutoConfig.from_pretrained(
@@ -153,6 +114,7 @@ def new_classifier(base_encoder: str, label_set: LabelSet | None = None, thresho
     )
     config.slant_labels_version = label_set.version
     config.slant_context = context
+    config.slant_max_length = max_length
     model = AutoModelForSequenceClassification.from_pretrained(path, config=config, dtype=torch.float32)
     tokenizer = AutoTokenizer.from_pretrained(path)
     classifier = SlantClassifier(model, tokenizer, thresholds=thresholds or {}, name=str(base_encoder))

@@ -23,6 +23,9 @@ MESSAGES = {
     "E030": "cannot load model {model!r}: {reason}",
     "E032": "no MLflow store at {uri}, so {model!r} cannot be found; set MLFLOW_TRACKING_URI to the store that holds it",
     "E031": "model {model!r} has labels {found}, which do not match this Slant's {expected}",
+    "E034": "model {model!r} has no span head (a `spans` folder beside its config.json); train one with model.spans=true",
+    "E035": "the span head in {model!r} was trained with another encoder than its sentence model "
+            "(digest {found}, expected {expected}); retrain or copy the matching spans folder",
     "E040": "evaluation data has no sentences: {path}",
     "E050": "text is empty or only whitespace; give some text to check",
     "E051": "text has {size} characters, over the limit of {limit}",

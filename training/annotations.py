@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from slant.inference.splitter import split_sentences
 from slant.models.errors import SlantError
 from slant.models.labels import LabelSet, load_labels
+from slant.models.sentences import split_sentences
 
 
 @dataclass(frozen=True)

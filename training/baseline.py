@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from slant.models.scoring import DecisionRule
 from slant.training.thresholds import tune_thresholds
 
 
@@ -50,5 +51,5 @@ class TfidfBaseline:
         return self
 
     def decide(self, probabilities: np.ndarray, threshold: float | None = None) -> list[list[str]]:
-        cut = np.array([threshold if threshold is not None else self.thresholds.get(l, 0.5) for l in self.labels])
-        return [[self.labels[j] for j in np.flatnonzero(row >= cut)] for row in probabilities]
+        """Label ids over threshold for each row, by the rule the transformer uses."""
+        return DecisionRule(self.labels, self.thresholds).decide(probabilities, threshold)

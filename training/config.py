@@ -44,9 +44,11 @@ class ModelArgs:
     max_length: int = key(128, "Tokens per sentence; longer ones are cut.", ge=8)
     warm_start: str | None = key(None, "Start from this Slant model instead of the base encoder.")
     context: str = key("none", "Second segment beside each sentence: none, previous (sentence) or title.")
+    spans: bool = key(False, "Also train a span head (one probability per token and PTC technique) on PTC's "
+                             "spans, sharing the encoder; saved as a token-classification folder in model/spans.")
 
     def validate(self):
-        from slant.models.classifier import CONTEXT_MODES
+        from slant.models.scoring import CONTEXT_MODES
 
         check_keys(self, "model")
         _check(self.context in CONTEXT_MODES, "model.context", self.context, f"must be one of {', '.join(CONTEXT_MODES)}")
@@ -101,6 +103,8 @@ class TrainArgs:
     resume: bool = key(True, "Continue from the last checkpoint in output_dir.")
     freeze_embeddings: bool = key(False, "Keep word embeddings fixed (faster per step).")
     threads: int = key(0, "torch threads (0 = torch's default).", ge=0)
+    span_loss_weight: float = key(1.0, "Weight of the span head's token loss beside the sentence loss.", ge=0)
+    span_pos_weight_cap: float = key(2.0, "Upper bound of the span head's per-technique positive weight.", ge=1)
 
     def validate(self):
         check_keys(self, "train")

@@ -69,14 +69,19 @@ def digest(dataset: Dataset | None) -> str:
 
 
 CONTEXT_COLUMNS = ("previous", "title")
+# A sentence's character offset in a document whose technique spans are annotated (PTC), for the
+# span head's token targets; -1 where no spans are known (gold sets, extra files, real-news rows).
+SPAN_START = "span_start"
 
 
 def _common(dataset: Dataset) -> Dataset:
-    """doc_id, text, labels and the context columns (empty where a source has no documents)."""
+    """doc_id, text, labels, the context columns (empty where a source has no documents) and no
+    span offsets."""
     for column in CONTEXT_COLUMNS:
         if column not in dataset.column_names:
             dataset = dataset.add_column(column, [""] * len(dataset))
-    return dataset.select_columns(["doc_id", "text", "labels", *CONTEXT_COLUMNS])
+    dataset = dataset.select_columns(["doc_id", "text", "labels", *CONTEXT_COLUMNS])
+    return dataset.add_column(SPAN_START, [-1] * len(dataset))
 
 
 def with_context(dataset: Dataset) -> Dataset:
@@ -108,10 +113,11 @@ def _join_gold(ptc: Dataset, gold: dict) -> Dataset:
     def one(row):
         judged = gold.get((row["doc_id"], row["start"], row["end"]))
         if judged is None:
-            return {"also_known": []}
-        return {"labels": sorted(set(row["labels"]) | set(judged)), "also_known": list(NEW_LABELS)}
+            return {"also_known": [], SPAN_START: row["start"]}
+        return {"labels": sorted(set(row["labels"]) | set(judged)), "also_known": list(NEW_LABELS),
+                SPAN_START: row["start"]}
 
-    return ptc.map(one).select_columns(["doc_id", "text", "labels", "also_known", *CONTEXT_COLUMNS])
+    return ptc.map(one).select_columns(["doc_id", "text", "labels", "also_known", *CONTEXT_COLUMNS, SPAN_START])
 
 
 def build(args: DataArgs, label_set: LabelSet) -> TrainingData:
@@ -196,6 +202,7 @@ def _gold_rows(records: list[dict]) -> Dataset | None:
         "doc_id": [r["doc_id"] for r in records], "text": [r["text"] for r in records],
         "labels": [r["labels"] for r in records],
         **{column: [r[column] for r in records] for column in CONTEXT_COLUMNS},
+        SPAN_START: [-1] * len(records),
     })
 
 

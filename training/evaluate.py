@@ -1,15 +1,15 @@
-"""Evaluate a classifier on labelled sentences: per technique P/R/F1, micro, macro and binary F1."""
+"""Evaluate a classifier (any backend) on labelled sentences: per technique P/R/F1, micro, macro and binary F1."""
 
 from __future__ import annotations
 
 import numpy as np
 from datasets import Dataset
 
-from slant.models.classifier import SlantClassifier
 from slant.models.metrics import multilabel_report
+from slant.models.scoring import SentenceClassifier
 
 
-def evaluate_dataset(classifier: SlantClassifier, dataset: Dataset, batch_size: int = 64) -> dict:
+def evaluate_dataset(classifier: SentenceClassifier, dataset: Dataset, batch_size: int | None = None) -> dict:
     """Score `dataset` (columns text, labels; optional mask) with the model's tuned thresholds.
 
     Labels that the data does not annotate (mask 0) count as absent from it: their support is 0
@@ -21,12 +21,8 @@ def evaluate_dataset(classifier: SlantClassifier, dataset: Dataset, batch_size: 
     for i, row_labels in enumerate(dataset["labels"]):
         for label in row_labels:
             y_true[i, index[label]] = 1
-    probabilities = classifier.predict_proba(dataset["text"], batch_size=batch_size, contexts=contexts_of(dataset, classifier))
-    y_pred = np.asarray(classifier.decide(probabilities, threshold=None), dtype=object)
-    pred = np.zeros_like(y_true)
-    for i, row in enumerate(y_pred):
-        for label in row:
-            pred[i, index[label]] = 1
+    _, flags = score_dataset(classifier, dataset, batch_size)
+    pred = flags.astype(int)
     if "mask" in dataset.column_names:
         annotated = np.asarray(dataset["mask"]) > 0
         pred = np.where(annotated, pred, 0)
@@ -35,7 +31,16 @@ def evaluate_dataset(classifier: SlantClassifier, dataset: Dataset, batch_size: 
     return report
 
 
-def contexts_of(dataset: Dataset, classifier: SlantClassifier) -> list[str] | None:
+def score_dataset(classifier: SentenceClassifier, dataset: Dataset,
+                  batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities and decisions (the model's own cut-offs) for each sentence of `dataset`,
+    with its context column when the model reads one: what `slant evaluate` measures."""
+    probabilities = classifier.predict_proba(dataset["text"], batch_size=batch_size,
+                                             contexts=contexts_of(dataset, classifier))
+    return probabilities, classifier.rule.flags(probabilities)
+
+
+def contexts_of(dataset: Dataset, classifier: SentenceClassifier) -> list[str] | None:
     """The context column a model reads (previous sentence or title), when it reads one."""
     if classifier.context == "none" or classifier.context not in dataset.column_names:
         return None

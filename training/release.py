@@ -17,6 +17,7 @@ and scored on the real-news gold test, which is never used for fitting.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ from datasets import Dataset, concatenate_datasets
 
 from slant.models.classifier import SlantClassifier
 from slant.models.metrics import multilabel_report
+from slant.models.scoring import DecisionRule
+from slant.models.spans import SPAN_FOLDER
 from slant.training import calibration
 from slant.training.data import REAL_CORPORA, TrainingData
 from slant.training.evaluate import contexts_of
@@ -107,8 +110,7 @@ def apply(fitted: dict, raw_probabilities: np.ndarray, labels: list[str]):
     """Calibrated probabilities and decisions from the uncalibrated model's probabilities."""
     logits = calibration.logit(raw_probabilities)
     probabilities = np.column_stack([fitted[l].apply(logits[:, j]) for j, l in enumerate(labels)])
-    flags = probabilities >= np.array([fitted[l].threshold for l in labels])
-    return probabilities, flags
+    return probabilities, DecisionRule(labels, {l: fitted[l].threshold for l in labels}).flags(probabilities)
 
 
 def _report(flags, targets, mask, labels) -> dict:
@@ -122,7 +124,12 @@ def release(classifier: SlantClassifier, result: CalibrationResult, out_dir: Pat
     classifier.thresholds = {l: c.threshold for l, c in fitted.items()}
     classifier.reported_labels = list(result.reported)
     classifier.model.config.heldout_confusion = result.confusion
-    return classifier.save_pretrained(out_dir / "model")
+    saved = classifier.save_pretrained(out_dir / "model")
+    # The span head reads the same encoder, which calibration leaves untouched: it travels as is.
+    spans = Path(classifier.name) / SPAN_FOLDER
+    if spans.is_dir():
+        shutil.copytree(spans, saved / SPAN_FOLDER, dirs_exist_ok=True)
+    return saved
 
 
 def plot_reliability(quality: dict[str, dict], path: Path) -> Path:

@@ -21,6 +21,7 @@ from slant.models.classifier import SlantClassifier, new_classifier, output_laye
 from slant.models.labels import LabelSet, load_labels
 from slant.models.metrics import format_report
 from slant.training import data as training_data
+from slant.training import spans
 from slant.training.config import Config
 from slant.training.evaluate import contexts_of, evaluate_dataset
 from slant.training.thresholds import masked_f1, tune_thresholds
@@ -41,18 +42,28 @@ class TrainResult:
 class MaskedBCETrainer(Trainer):
     """Binary cross-entropy per label, weighted for rare positives, over annotated entries only."""
 
-    def __init__(self, *args, pos_weight: torch.Tensor, **kwargs):
+    def __init__(self, *args, pos_weight: torch.Tensor, span_pos_weight: torch.Tensor | None = None,
+                 span_loss_weight: float = 1.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.pos_weight = pos_weight
+        self.span_pos_weight = span_pos_weight
+        self.span_loss_weight = span_loss_weight
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         target = inputs.pop("target")
         mask = inputs.pop("mask")
+        token_target, token_mask = inputs.pop("token_target", None), inputs.pop("token_mask", None)
         outputs = model(**inputs)
+        logits = outputs["logits"]
         losses = torch.nn.functional.binary_cross_entropy_with_logits(
-            outputs.logits, target, pos_weight=self.pos_weight, reduction="none"
+            logits, target, pos_weight=self.pos_weight, reduction="none"
         )
         loss = (losses * mask).sum() / mask.sum().clamp(min=1.0)
+        if token_target is not None:
+            loss = loss + self.span_loss_weight * spans.token_loss(outputs["token_logits"], token_target, token_mask,
+                                                                   self.span_pos_weight)
+        if isinstance(outputs, dict):
+            outputs = {"logits": logits}  # evaluation reads the sentence logits only
         return (loss, outputs) if return_outputs else loss
 
 
@@ -64,6 +75,14 @@ def collate(tokenizer):
         )
         padded["target"] = torch.tensor([f["target"] for f in features], dtype=torch.float32)
         padded["mask"] = torch.tensor([f["mask"] for f in features], dtype=torch.float32)
+        if "token_target" in features[0]:
+            width, n_labels = padded["input_ids"].shape[1], len(features[0]["token_target"][0])
+            token_target = torch.zeros((len(features), width, n_labels), dtype=torch.float32)
+            token_mask = torch.zeros((len(features), width), dtype=torch.float32)
+            for row, f in enumerate(features):
+                token_target[row, : len(f["token_target"])] = torch.tensor(f["token_target"], dtype=torch.float32)
+                token_mask[row, : len(f["token_mask"])] = torch.tensor(f["token_mask"], dtype=torch.float32)
+            padded["token_target"], padded["token_mask"] = token_target, token_mask
         return padded
 
     return batch
@@ -122,13 +141,25 @@ def _train(config: Config, label_set: LabelSet, tracker) -> TrainResult:
     logger.info("sentences: train %d, validation %d", len(data.train), len(data.validation))
 
     context = config.model.context
-    classifier = new_classifier(config.model.warm_start or config.model.base_encoder, label_set, context=context)
+    classifier = new_classifier(config.model.warm_start or config.model.base_encoder, label_set, context=context,
+                                max_length=config.model.max_length)  # saved in config.json for inference
     tokenizer = classifier.tokenizer
+
+    span_targets = None
+    if config.model.spans:
+        from slant.training.readers import read_ptc_spans
+
+        span_targets = spans.SpanTargets(read_ptc_spans(config.data.ptc_labels, label_set), label_set.ptc_ids)
 
     def tokenize(batch):
         pairs = batch[context] if context != "none" else None
-        encoded = tokenizer(batch["text"], pairs, truncation=True, max_length=config.model.max_length)
+        encoded = tokenizer(batch["text"], pairs, truncation=True, max_length=config.model.max_length,
+                            return_offsets_mapping=span_targets is not None)
         encoded["length"] = [len(ids) for ids in encoded["input_ids"]]
+        if span_targets is not None:
+            offsets = [[(s, e) if kind == 0 else (0, 0) for (s, e), kind in zip(o, encoded.sequence_ids(i) or [])]
+                       for i, o in enumerate(encoded.pop("offset_mapping"))]
+            encoded["token_target"], encoded["token_mask"] = span_targets(batch["doc_id"], batch["span_start"], offsets)
         return encoded
 
     if args.freeze_embeddings:
@@ -137,7 +168,8 @@ def _train(config: Config, label_set: LabelSet, tracker) -> TrainResult:
         classifier.model.get_input_embeddings().requires_grad_(False)
 
     columns = ["input_ids", "attention_mask", "target", "mask", "length"]
-    train_set = data.train.map(tokenize, batched=True).select_columns(columns)
+    train_set = data.train.map(tokenize, batched=True).select_columns(
+        columns + (["token_target", "token_mask"] if span_targets is not None else []))
     # Scored in length order so each evaluation batch pads little; the order does not matter.
     validation_set = data.validation.map(tokenize, batched=True).sort("length").select_columns(columns)
 
@@ -185,8 +217,16 @@ def _train(config: Config, label_set: LabelSet, tracker) -> TrainResult:
     callbacks = [EarlyStoppingCallback(early_stopping_patience=args.early_stopping_patience)]
     if tracker is not None:
         callbacks.append(tracker.callback())
+    network, span_weights = classifier.model, {}
+    if span_targets is not None:
+        network = spans.SentenceAndSpans(classifier.model, len(label_set.ptc_ids))
+        spans.probe_init(network, tokenizer, data.train, span_targets.spans_by_doc, label_set.ptc_ids,
+                         config.model.max_length, seed=args.seed, pos_weight_cap=args.span_pos_weight_cap)
+        span_weights = {"span_pos_weight": spans.span_pos_weight(train_set, len(label_set.ptc_ids),
+                                                                 args.span_pos_weight_cap),
+                        "span_loss_weight": args.span_loss_weight}
     trainer = MaskedBCETrainer(
-        model=classifier.model,
+        model=network,
         args=training_args,
         train_dataset=train_set,
         eval_dataset=validation_set,
@@ -194,12 +234,17 @@ def _train(config: Config, label_set: LabelSet, tracker) -> TrainResult:
         compute_metrics=compute_metrics,
         callbacks=callbacks,
         pos_weight=pos_weight,
+        **span_weights,
     )
     last = get_last_checkpoint(training_args.output_dir) if args.resume and Path(training_args.output_dir).exists() else None
     if last:
         logger.info("resuming from %s", last)
     trainer.train(resume_from_checkpoint=last)
 
+    span_head = None
+    if span_targets is not None:
+        span_head = trainer.model.span_classifier
+        trainer.model = trainer.model.sequence_model
     classifier = SlantClassifier(trainer.model, tokenizer, name=str(output_dir / "model"))
     probabilities = classifier.predict_proba(data.validation["text"], contexts=contexts_of(data.validation, classifier))
     classifier.thresholds = tune_thresholds(
@@ -208,6 +253,9 @@ def _train(config: Config, label_set: LabelSet, tracker) -> TrainResult:
         np.asarray(data.validation["mask"]),
         classifier.labels,
     )
+    if span_head is not None:  # first: it records the encoder's digest in the sentence config too
+        spans.save_tuned_span_head(classifier, span_head, data.validation, span_targets, output_dir / "model",
+                                   config.model.max_length)
     model_dir = classifier.save_pretrained(output_dir / "model")
     # Evaluate what was saved (fp16), so reported numbers are those of the shipped weights.
     saved = SlantClassifier.from_pretrained(model_dir, label_set)

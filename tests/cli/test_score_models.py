@@ -9,8 +9,8 @@ import pytest
 from fixtures.tiny import make_tiny_model, register_models
 
 from slant.cli.main import main
-from slant.inference.batch import model_digest
 from slant.inference.sinks import read_frame, read_manifest
+from slant.models.encoder import model_digest
 from slant.training.registry import Registry
 
 NAME = "slant-alias-test"

@@ -13,22 +13,12 @@ import pytest
 from scoring_data import TEXTS, assert_same_scores, write_jsonl
 
 from slant.cli.main import main
-from slant.inference.batch import Scorer, length_batches
+from slant.inference.batch import Scorer
 from slant.inference.predictor import Predictor
 from slant.inference.sinks import read_frame, read_table
 from slant.models.errors import SlantError
 
 GERMAN = "Die Regierung hat die Steuern erhöht, und die Opposition spricht von einem Verrat an den Bürgern."
-
-
-def test_length_batches_cover_every_sentence_once_within_the_token_budget():
-    lengths = np.array([5, 120, 7, 64, 64, 3, 128, 9] * 10)
-    batches = length_batches(lengths, max_tokens=256, max_batch=16)
-    assert sorted(np.concatenate(batches).tolist()) == list(range(len(lengths)))
-    for batch in batches:
-        assert len(batch) * lengths[batch].max() <= 256 and len(batch) <= 16
-    longest = [lengths[b].max() for b in batches]
-    assert longest == sorted(longest, reverse=True)
 
 
 def test_score_text_matches_the_predictor_and_offsets_are_exact(scorer, tiny_model_dir):
@@ -40,7 +30,7 @@ def test_score_text_matches_the_predictor_and_offsets_are_exact(scorer, tiny_mod
         for got, want in zip(result.sentences, expected.sentences):
             assert text[got.start : got.end] == got.text
             assert got.scores == pytest.approx(want.scores, abs=1e-5)
-            assert got.labels == [label for label in scorer.labels if got.scores[label] >= scorer.backend.thresholds[label]]
+            assert got.labels == [label for label in scorer.labels if got.scores[label] >= scorer.classifier.thresholds[label]]
 
 
 def test_offsets_point_into_the_original_text_through_unicode_edge_cases(scorer):
@@ -69,7 +59,7 @@ def test_bad_inputs_to_the_api_are_one_line_errors(scorer):
     with pytest.raises(SlantError, match=r"^\[E055\] document 2: expected text, got int"):
         scorer.score_texts(["fine", 3])
     with pytest.raises(SlantError, match="E051"):
-        Scorer(scorer.backend, max_chars=10).score_text("x" * 11)
+        Scorer(scorer.classifier, max_chars=10).score_text("x" * 11)
     # the same lines as `slant check` and the web API
     with pytest.raises(SlantError, match=r"^\[E050\] text is empty"):
         scorer.score_text("   ")
@@ -77,7 +67,7 @@ def test_bad_inputs_to_the_api_are_one_line_errors(scorer):
         scorer.score_text("Bad \ud800 text.")
     with pytest.raises(SlantError, match=r"^\[E052\] text is in German \(de\)"):
         scorer.score_text(GERMAN)
-    assert Scorer(scorer.backend, any_language=True).score_text(GERMAN).sentences
+    assert Scorer(scorer.classifier, any_language=True).score_text(GERMAN).sentences
     with pytest.raises(SlantError, match=r"^\[E023\] bad argument ids='1 ids': expected one per text \(2\)"):
         scorer.score_texts(["a", "b"], ids=["only one"])
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from slant.inference.explain import FUNCTION_WORDS, OcclusionExplainer, Trigger
-from slant.inference.predictor import DocumentResult, SentenceResult
+from slant.models.results import DocumentResult, SentenceResult
 
 LABELS = ["loaded_language", "doubt"]
 # A transparent stand-in model: each label's logit is -4 plus the weights of the words present.

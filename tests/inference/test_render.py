@@ -9,8 +9,8 @@ import re
 import pytest
 
 from slant.inference.explain import Trigger
-from slant.inference.predictor import DocumentResult, SentenceResult
 from slant.inference.render import render_document, use_color
+from slant.models.results import DocumentResult, SentenceResult
 
 LABELS = ["loaded_language", "doubt", "slogans"]
 NAMES = {"loaded_language": "Loaded language", "doubt": "Doubt", "slogans": "Slogans"}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from slant.inference.cache import CachedClassifier, CachedSplitter, LRUCache
-from slant.inference.splitter import split_sentences
+from slant.models.sentences import split_sentences
 
 
 def test_lru_cache_evicts_the_least_recently_used_and_zero_disables_it():

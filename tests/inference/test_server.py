@@ -163,7 +163,7 @@ def test_concurrent_requests_get_their_own_sentences(predictor):
     """Many threads at once (as uvicorn's thread pool runs them) must not mix up drafts."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from slant.inference.splitter import split_sentences
+    from slant.models.sentences import split_sentences
 
     client = TestClient(create_app(predictor, cache_sentences=0))
     drafts = [

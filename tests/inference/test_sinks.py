@@ -11,8 +11,8 @@ import pytest
 from slant.inference import rows
 from slant.inference.sinks import MANIFEST, ChunkedWriter, jsonl_bytes, read_frame, read_manifest, read_table
 from slant.inference.sources import Reject
-from slant.inference.splitter import Span
 from slant.models.errors import SlantError
+from slant.models.sentences import Span
 
 LABELS = ["a", "b"]
 SETTINGS = {"input": {"size": 1}, "labels": LABELS, "thresholds": {"a": 0.5, "b": 0.5}}

@@ -45,7 +45,7 @@ def test_a_model_with_context_reads_it_as_the_second_segment_and_others_ignore_i
     plain = SlantClassifier.from_pretrained(tiny_model_dir)
     contexts = ["The minister spoke on Monday.", "", "Markets were calm."]
     np.testing.assert_array_equal(plain.predict_proba(SENTENCES), plain.predict_proba(SENTENCES, contexts=contexts))
-    plain.model.config.slant_context = "previous"
+    plain.context = "previous"  # saved as slant_context in config.json
     plain.save_pretrained(tmp_path / "with-context", half=False)
     reader = SlantClassifier.from_pretrained(tmp_path / "with-context")
     assert reader.context == "previous"

@@ -2,7 +2,7 @@
 
 from concurrent.futures import ThreadPoolExecutor
 
-from slant.inference.splitter import split_sentences
+from slant.models.sentences import split_sentences
 
 DRAFTS = [
     f"Dr. Smith met Mr. Jones in Washington on day {i}. They talked, e.g. about the U.S. budget! "

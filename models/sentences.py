@@ -1,5 +1,8 @@
 """Sentence splitting that keeps exact character offsets into the original text.
 
+It lives in `models` because a sentence is the model's unit: training (annotation files,
+corpora), scoring and the editor tools must all cut text the same way.
+
 Line breaks are hard boundaries (paragraphs, bylines, one-sentence-per-line corpora); inside a
 line, pysbd's rule-based segmenter handles abbreviations ("Dr.", "U.S."), decimals and quotes.
 Every sentence is located in the original string, so `text[start:end] == sentence` always holds.
@@ -18,7 +21,8 @@ from dataclasses import dataclass
 
 import pysbd
 
-_LINE = re.compile(r"[^\n\r\u2028\u2029\x0b\x0c\x85]+")
+# One line: what lies between line breaks of any kind (CR, LF, U+2028, ...); a hard boundary.
+LINE = re.compile(r"[^\n\r\u2028\u2029\x0b\x0c\x85]+")
 _TERMINATOR = r".!?\u2026\u203c\u2047-\u2049\u3002\uff01\uff0e\uff1f"
 # A line whose only sentence terminators close it (optionally followed by quotes or brackets) is
 # one sentence. That is 88% of PTC's lines; skipping pysbd for them halves splitting time and
@@ -28,6 +32,8 @@ _ONE_SENTENCE = re.compile(rf"[^{_TERMINATOR}]*[{_TERMINATOR}]*[\"'\u201d\u2019)
 
 @dataclass(frozen=True)
 class Span:
+    """A sentence: `text == document[start:end]`, offsets in code points."""
+
     start: int
     end: int
     text: str
@@ -48,7 +54,7 @@ def _segmenter(language: str) -> pysbd.Segmenter:
 def split_sentences(text: str, language: str = "en") -> list[Span]:
     """Sentences of `text` with offsets; whitespace-only pieces are dropped."""
     spans: list[Span] = []
-    for line in _LINE.finditer(text):
+    for line in LINE.finditer(text):
         body = line.group()
         if not body.strip():
             continue

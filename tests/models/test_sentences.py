@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from slant.inference.splitter import split_sentences
+from slant.models.sentences import split_sentences
 
 TRICKY = {
     "abbreviations and decimals": "Dr. Smith met U.S. officials on Jan. 5. Shares rose 3.5 percent.",
