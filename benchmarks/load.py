@@ -8,8 +8,13 @@
 By default every request sends the same draft, which is what an editor re-checking a draft does,
 so after the first request the server answers from its per-sentence cache; `--fresh` changes
 the numbers in every sentence of every request, so every sentence is scored (and explained)
-from scratch. Only loopback addresses are accepted. Prints one JSON object; exits 1 on any
-error or failed request.
+from scratch. `--all-labels` asks for every technique (and their trigger words), as the page's
+"all techniques" switch does; by default only the model's reported ones, as the page does.
+
+A 503 (the server's model queue is full, `--max-queue`) is counted apart as `refused`, with the
+Retry-After values seen; the client honours it (waits that long) before its next request. Only
+loopback addresses are accepted. Prints one JSON object (with the 1-minute load average before
+and after); exits 1 on any error or failed request other than a 503.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -68,8 +74,9 @@ def draft(words: int, variant: int | None) -> str:
     return "\n\n".join(paragraphs)
 
 
-async def client_loop(client, url, body_for, deadline, latencies, failures):
-    """One client: post, wait for the answer, repeat until the deadline."""
+async def client_loop(client, url, body_for, deadline, latencies, failures, refused):
+    """One client: post, wait for the answer, repeat until the deadline (after a 503, wait as
+    its Retry-After says first)."""
     while time.monotonic() < deadline:
         started = time.perf_counter()
         try:
@@ -80,17 +87,23 @@ async def client_loop(client, url, body_for, deadline, latencies, failures):
         elapsed = time.perf_counter() - started
         if ok:
             latencies.append(elapsed)
+        elif getattr(response, "status_code", None) == 503:
+            retry = float(response.headers.get("retry-after", "1"))
+            refused.append((elapsed, retry))
+            await asyncio.sleep(min(retry, max(0.0, deadline - time.monotonic())))
         else:
             failures.append(str(getattr(response, "status_code", response)))
 
 
-async def run_load(base: str, clients: int, duration: float, words: int, fresh: bool, triggers: bool) -> dict:
+async def run_load(base: str, clients: int, duration: float, words: int, fresh: bool, triggers: bool,
+                   all_labels: bool = False) -> dict:
     url = base.rstrip("/") + "/api/analyse"
     variants = itertools.count(1)
     fixed = draft(words, None)
 
     def body_for():
-        return {"text": draft(words, next(variants)) if fresh else fixed, "triggers": triggers}
+        return {"text": draft(words, next(variants)) if fresh else fixed, "triggers": triggers,
+                "all_labels": all_labels}
 
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
@@ -100,11 +113,14 @@ async def run_load(base: str, clients: int, duration: float, words: int, fresh: 
         first.raise_for_status()
         latencies: list[float] = []
         failures: list[str] = []
+        refused: list[tuple[float, float]] = []
+        load_before = os.getloadavg()[0]
         started = time.perf_counter()
         deadline = time.monotonic() + duration
-        await asyncio.gather(*(client_loop(client, url, body_for, deadline, latencies, failures)
+        await asyncio.gather(*(client_loop(client, url, body_for, deadline, latencies, failures, refused)
                                for _ in range(clients)))
         wall = time.perf_counter() - started
+        load_after = os.getloadavg()[0]
     ms = np.array(latencies) * 1000 if latencies else np.array([np.nan])
     return {
         "clients": clients,
@@ -113,30 +129,42 @@ async def run_load(base: str, clients: int, duration: float, words: int, fresh: 
         "draft_sentences": first.json()["summary"]["sentences"],
         "fresh_drafts": fresh,
         "triggers": triggers,
+        "all_labels": all_labels,
+        "flagged_sentences": first.json()["summary"]["flagged"],
         "first_request_s": round(warmup, 2),
         "requests": len(latencies),
         "errors": len(failures),
         "error_examples": sorted(set(failures))[:5],
+        "refused_503": len(refused),
+        "refused_answer_ms": {name: round(1000 * float(np.percentile([e for e, _ in refused], q)), 1)
+                              for name, q in (("p50", 50), ("p95", 95), ("max", 100))} if refused else None,
+        "retry_after_s": sorted({r for _, r in refused}),
+        "load_1min": [round(load_before, 2), round(load_after, 2)],
         "requests_per_s": round(len(latencies) / wall, 2),
         "latency_ms": {name: round(float(np.percentile(ms, q)), 1)
                        for name, q in (("p50", 50), ("p95", 95), ("p99", 99), ("max", 100))},
     }
 
 
-def spawn_server(model: str | None, cache_sentences: int | None) -> tuple[subprocess.Popen, str]:
+def spawn_server(model: str | None, cache_sentences: int | None, backend: str | None = None,
+                 max_queue: int | None = None) -> tuple[subprocess.Popen, str]:
     """`slant serve` on a free loopback port; returns the process and its base URL."""
     command = [sys.executable, "-m", "slant.cli.main", "serve", "--port", "0"]
     if model:
         command += ["--model", model]
     if cache_sentences is not None:
         command += ["--cache-sentences", str(cache_sentences)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    if backend:
+        command += ["--backend", backend]
+    env = {**os.environ, **({"SLANT_MAX_QUEUE": str(max_queue)} if max_queue else {})}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         line = process.stdout.readline()
         if not line and process.poll() is not None:
             raise SystemExit(f"slant serve exited with {process.returncode}; run it by hand to see why")
         if match := re.search(r"open (http://127\.0\.0\.1:\d+)/", line):
+            print(line.strip(), file=sys.stderr)
             return process, match.group(1)
     process.terminate()
     raise SystemExit("slant serve did not start within 300 s")
@@ -152,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--words", type=int, default=1000, help="approximate draft length")
     parser.add_argument("--fresh", action="store_true", help="a never-seen draft for every request")
     parser.add_argument("--no-triggers", dest="triggers", action="store_false", help="scores only")
+    parser.add_argument("--all-labels", action="store_true", help="every technique and its trigger words")
+    parser.add_argument("--backend", help="passed to the spawned server (default: its own default, auto)")
+    parser.add_argument("--max-queue", type=int, help="the spawned server's queue bound ($SLANT_MAX_QUEUE)")
     parser.add_argument("--out", type=Path, help="also write the report to this JSON file")
     args = parser.parse_args(argv)
     if not (1 <= args.clients <= 200 and 1 <= args.duration <= 600 and 10 <= args.words <= 20_000):
@@ -164,9 +195,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"--url must be a loopback address ({', '.join(sorted(LOOPBACK))}), got {host!r}")
         base = args.url
     else:
-        process, base = spawn_server(args.model, args.cache_sentences)
+        process, base = spawn_server(args.model, args.cache_sentences, args.backend, args.max_queue)
     try:
-        report = asyncio.run(run_load(base, args.clients, args.duration, args.words, args.fresh, args.triggers))
+        report = asyncio.run(run_load(base, args.clients, args.duration, args.words, args.fresh, args.triggers,
+                                      args.all_labels))
     finally:
         if process is not None:
             process.terminate()

@@ -88,7 +88,9 @@ def add_no_track(parser):
 
 def add_backend(parser):
     # The names are spelled out here rather than imported: importing slant.models.backends would
-    # load torch before the command's arguments and input are checked.
-    parser.add_argument("--backend", choices=("torch", "onnx", "onnx-int8"), default="torch",
-                        help="torch (default), ONNX Runtime fp32 (same scores), or ONNX Runtime int8 "
-                             "(only once validated; pip install 'slant[onnx]' for both)")
+    # load the model code before the command's arguments and input are checked.
+    parser.add_argument("--backend", choices=("auto", "torch", "onnx", "onnx-int8"), default="auto",
+                        help="auto (default): the fastest allowed for the model, i.e. onnx-int8 when its int8 "
+                             "validation (int8-validation.json in the model folder) holds for these weights, "
+                             "else onnx, else torch; torch; onnx (ONNX Runtime fp32, same scores as torch); "
+                             "onnx-int8 (only once validated)")

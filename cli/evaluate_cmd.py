@@ -22,6 +22,9 @@ def register(commands):
     parser.add_argument("--held-out", type=probability, default=None, metavar="FRACTION",
                         help="score only the documents a training run with this test_fraction held out")
     parser.add_argument("--seed", type=int, default=13, help="split seed, as data.seed in training (default 13)")
+    parser.add_argument("--spans", action="store_true",
+                        help="also score the model's technique spans against the PTC spans (SI, FLC and TC, "
+                             "as SemEval-2020 Task 11 and NLP4IF-2019 define them); needs a PTC articles folder")
     parser.add_argument("--out", default=None, metavar="FILE", help="also write the report here, as JSON")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text (default): a table; json: the report as one JSON object")
@@ -34,18 +37,35 @@ def run(args) -> int:
 
     if Path(args.data).is_dir() and not args.ptc_labels:
         raise SlantError("E023", name="--ptc-labels", value=None, problem="needed with a PTC articles folder")
+    if args.spans and not (Path(args.data).is_dir() and args.ptc_labels):
+        raise SlantError("E023", name="--spans", value=str(args.data),
+                         problem="span scores need PTC-format data: an articles folder and --ptc-labels")
     from slant.models.backends import load_backend
     from slant.models.metrics import format_report
     from slant.training.evaluate import evaluate_dataset, load_evaluation_data
 
     dataset = load_evaluation_data(args.data, args.ptc_labels, args.held_out, args.seed)
     classifier = load_backend(args.model, args.backend)
+    if args.spans:
+        from slant.training.spans import require_span_head
+
+        require_span_head(classifier)
     report = evaluate_dataset(classifier, dataset)
     report["data"] = str(args.data)
+    if args.spans:
+        from slant.training.readers import read_ptc_spans
+        from slant.training.spans import evaluate_spans, format_span_report
+
+        report["spans"] = evaluate_spans(classifier, dataset, read_ptc_spans(args.ptc_labels))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(report, indent=2))
-    print(json.dumps(report, indent=2) if args.format == "json" else format_report(report))
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+    else:
+        print(format_report(report))
+        if args.spans:
+            print("\n" + format_span_report(report["spans"], "Technique spans"))
     if not args.no_track:
         from slant.training.tracking import Tracker
 

@@ -33,6 +33,8 @@ def register(commands):
     add_backend(model)
     model.add_argument("--threshold", type=probability, default=None,
                        help="one threshold for all techniques, 0-1 (default: the model's tuned per-technique thresholds)")
+    model.add_argument("--no-spans", dest="spans", action="store_false",
+                       help="skip the technique spans table (spans/) even when the model has a span head")
     model.add_argument("--threads", type=positive, default=None,
                        help="threads per model (default: all cores; 1 per actor with Ray)")
     output = parser.add_argument_group("output")
@@ -65,13 +67,13 @@ def run(args) -> int:
     from slant.inference.sinks import preflight
 
     preflight(args.out, args.overwrite)  # a folder that cannot be used is refused before the model loads
-    if args.quiet:
+    if args.quiet and "transformers" in sys.modules:  # else `main` has turned the bars off through the environment
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
     options = dict(input_format=args.input_format, id_field=args.id_field or None, text_field=args.text_field,
                    output_format=args.output_format, overwrite=args.overwrite, keep_fields=keep_fields(args.keep_fields),
-                   any_language=args.any_language)
+                   any_language=args.any_language, spans=args.spans)
     if args.engine == "ray":
         from slant.inference.ray_engine import score_with_ray
 
@@ -83,7 +85,8 @@ def run(args) -> int:
         from slant.inference.batch import Scorer
 
         scorer = Scorer.load(args.model, backend=args.backend, threads=args.threads, threshold=args.threshold,
-                             max_chars=args.max_chars, any_language=options.pop("any_language"))
+                             max_chars=args.max_chars, any_language=options.pop("any_language"),
+                             spans=options.pop("spans"))
         totals = scorer.score_file(args.input, args.out, chunk_size=args.chunk_size,
                                    progress="off" if args.quiet else "auto", **options)
     print(totals.line())
@@ -91,7 +94,8 @@ def run(args) -> int:
         print(f"slant score: error: {nothing_scored(args, totals)}", file=sys.stderr)
         return 1
     if not args.quiet:
-        print(f"results in {args.out}/: sentences/, documents/ ({args.output_format}), rejects/ (jsonl)",
+        spans = ", spans/" if (Path(args.out) / "spans").is_dir() else ""
+        print(f"results in {args.out}/: sentences/, documents/{spans} ({args.output_format}), rejects/ (jsonl)",
               file=sys.stderr)
     return 0
 

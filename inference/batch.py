@@ -49,6 +49,7 @@ from slant.models.errors import SlantError
 from slant.models.results import DocumentResult, document_results
 from slant.models.scoring import SentenceClassifier
 from slant.models.sentences import Span, split_sentences
+from slant.models.spans import SPAN_FOLDER
 
 DEFAULT_CHUNK_RECORDS = 128  # input records per committed chunk
 
@@ -61,8 +62,11 @@ class Scorer:
     """
 
     def __init__(self, classifier: SentenceClassifier, threshold: float | None = None,
-                 max_chars: int = DEFAULT_MAX_CHARS, strongest_k: int = rows.STRONGEST_K, any_language: bool = False):
+                 max_chars: int = DEFAULT_MAX_CHARS, strongest_k: int = rows.STRONGEST_K, any_language: bool = False,
+                 spans: bool = True):
         self.classifier = classifier
+        # Technique spans from the model's span head, in the same forward pass (none without one).
+        self.spans = spans and classifier.span_head is not None
         self.threshold = threshold
         self.max_chars = max_chars
         self.strongest_k = strongest_k
@@ -72,11 +76,12 @@ class Scorer:
     @classmethod
     def load(cls, model: str | Path | ResolvedModel | None = None, backend: str = DEFAULT_BACKEND,
              threads: int | None = None, threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS,
-             any_language: bool = False, **batching) -> "Scorer":
+             any_language: bool = False, spans: bool = True, **batching) -> "Scorer":
         """`model`: a folder, a `models:/` URI, or None for the released model; `backend`: torch,
-        onnx or onnx-int8 (see `slant.models.backends`)."""
+        onnx or onnx-int8 (see `slant.models.backends`); `spans`: find technique spans too when
+        the model has a span head."""
         return cls(load_backend(model, backend, threads, **batching), threshold=threshold, max_chars=max_chars,
-                   any_language=any_language)
+                   any_language=any_language, spans=spans)
 
     @property
     def labels(self) -> list[str]:
@@ -127,27 +132,33 @@ class Scorer:
         """Score documents whose sentences may already be split (`spans`), all in one pass;
         `meta` (kept input fields per document) goes to the documents table as `keep_fields`."""
         spans = spans if spans is not None else [split_sentences(text) for text in texts]
-        probabilities = self.classifier.predict_proba([span.text for doc in spans for span in doc])
+        flat = [span for doc in spans for span in doc]
+        probabilities, tokens = self.classifier.score([span.text for span in flat], tokens=self.spans)
         return rows.ScoredChunk(doc_ids=list(doc_ids), record_nos=list(record_nos),
                                 text_lengths=[len(t) for t in texts], spans=spans, probabilities=probabilities,
                                 flags=self.classifier.rule.flags(probabilities, self.threshold), labels=self.labels,
-                                meta=meta, keep_fields=list(keep_fields))
+                                meta=meta, keep_fields=list(keep_fields),
+                                technique_spans=self.classifier.span_head.decode(tokens, flat) if tokens else None)
 
     def results(self, chunk: rows.ScoredChunk) -> list[DocumentResult]:
         documents = [{"doc_id": doc_id, "model": self.model_name, "text_length": length, "extra": {"record_no": number}}
                      for doc_id, length, number in zip(chunk.doc_ids, chunk.text_lengths, chunk.record_nos)]
-        return document_results(chunk.spans, chunk.probabilities, chunk.flags, self.labels, documents)
+        return document_results(chunk.spans, chunk.probabilities, chunk.flags, self.labels, documents,
+                                chunk.technique_spans, self.classifier.span_head.labels if self.spans else ())
 
     # tables
     def to_frame(self, results: Sequence[DocumentResult], table: str = "sentences", as_arrow: bool = False):
-        """Results as the `sentences` or `documents` table of `slant score` (pandas, or Arrow)."""
+        """Results as the `sentences`, `documents` or `spans` table of `slant score` (pandas, or Arrow)."""
         chunk = self._chunk_from_results(results)
         if table == "sentences":
             arrow = rows.sentence_table(chunk)
         elif table == "documents":
             arrow = rows.document_table(chunk, self.strongest_k)
+        elif table == "spans" and self.spans:
+            arrow = rows.span_table(chunk)
         else:
-            raise SlantError("E023", name="table", value=table, problem="choose sentences or documents")
+            choices = "sentences, documents or spans" if self.spans else "sentences or documents (no span head)"
+            raise SlantError("E023", name="table", value=table, problem=f"choose {choices}")
         return arrow if as_arrow else arrow.to_pandas()
 
     def _chunk_from_results(self, results: Sequence[DocumentResult]) -> rows.ScoredChunk:
@@ -167,6 +178,7 @@ class Scorer:
             text_lengths=[r.text_length for r in results],
             spans=[[Span(s.start, s.end, s.text) for s in r.sentences] for r in results],
             probabilities=probabilities, flags=flags, labels=list(self.labels),
+            technique_spans=[s.spans for r in results for s in r.sentences] if self.spans else None,
         )
 
     # a corpus file
@@ -211,7 +223,16 @@ class Scorer:
             "language": "any" if self.any_language else {"accept": ["en"], "detector": detector_version()},
             # only when fields are kept, so runs started before fields travelled still resume
             **({"keep_fields": list(source.keep_fields)} if source.keep_fields else {}),
+            # only with a span head, likewise: its weights and cut-offs change the spans table
+            **({"spans": self._span_settings()} if self.spans else {}),
         }
+
+
+    def _span_settings(self) -> dict:
+        head = self.classifier.span_head
+        resolved = self.classifier.resolved
+        return {"encoder": head.encoder_digest, "thresholds": dict(zip(head.labels, head.thresholds.tolist())),
+                "weights": model_digest(str(Path(resolved.path) / SPAN_FOLDER)) if resolved else ""}
 
 
 def recorded_name(classifier: SentenceClassifier) -> str:
@@ -334,7 +355,8 @@ def score_corpus(scorer: Scorer, source: Source, writer: ChunkedWriter, chunk_si
                                         [d.meta for d in chunk.documents], source.keep_fields)
             added = writer.commit(chunk.last_record, rows.sentence_table(scored),
                                   rows.document_table(scored, scorer.strongest_k), rows.reject_table(chunk.rejects),
-                                  position=chunk.position)
+                                  position=chunk.position,
+                                  spans=rows.span_table(scored) if scored.technique_spans is not None else None)
             if progress is not None:
                 progress.update(chunk.position, added.scored, added.sentences)
         return writer.finish()

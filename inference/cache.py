@@ -71,22 +71,33 @@ class CachedClassifier:
         return getattr(self.classifier, name)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        return self.score(texts, batch_size=batch_size)[0]
+
+    def score(self, texts: Sequence[str], contexts=None, tokens: bool = False, batch_size: int | None = None):
+        """The core's `score`, for sentences not seen before only; with a span head, each entry
+        keeps the sentence's token scores too, so the spans of a re-checked sentence cost nothing."""
         texts = list(texts)
+        tokens = tokens and self.classifier.span_head is not None
         out = np.zeros((len(texts), len(self.classifier.labels)), dtype=np.float32)
+        token_out: list = [None] * len(texts)
         missing: dict[str, list[int]] = {}
         for i, text in enumerate(texts):
-            row = self.cache.get(text)
-            if row is None:
+            entry = self.cache.get(text)
+            if entry is None or (tokens and entry[1] is None):
                 missing.setdefault(text, []).append(i)
             else:
-                out[i] = row
+                out[i], token_out[i] = entry
         if missing:
             with self.model_lock:
-                scored = self.classifier.predict_proba(list(missing), batch_size=batch_size)
-            for (text, rows), probabilities in zip(missing.items(), scored):
-                self.cache.put(text, probabilities)
-                out[rows] = probabilities
-        return out
+                scored, scored_tokens = self.classifier.score(list(missing), contexts, tokens=tokens,
+                                                              batch_size=batch_size)
+            for n, (text, rows) in enumerate(missing.items()):
+                entry = (scored[n], scored_tokens[n] if scored_tokens is not None else None)
+                self.cache.put(text, entry)
+                out[rows] = entry[0]
+                for i in rows:
+                    token_out[i] = entry[1]
+        return out, (token_out if tokens else None)
 
 
 class CachedSplitter:

@@ -61,9 +61,66 @@ class Language:
 
 @lru_cache(maxsize=1)
 def _identifier():
+    """The detector. Its model ships LZMA-compressed (4.5 MB, 68 MB unpacked), and unpacking it
+    took most of a cold `slant check`'s second; so it is unpacked once into the cache
+    (`$SLANT_CACHE/langid/`, as plain .npy arrays, the largest memory-mapped) and read from there
+    afterwards. Any trouble with the cache falls back to the packaged file."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    try:
+        return _cached_identifier(LanguageIdentifier)
+    except Exception:  # a read-only or damaged cache: the packaged model is always there
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+ARRAYS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")  # py3langid's model layout
+
+
+def _cached_identifier(identifier_class):
+    import os
+    from pathlib import Path
+
+    import numpy as np
+    from py3langid import modelio
+    from py3langid.langid import MODEL_DIR, MODEL_FILE
+
+    packaged = Path(MODEL_DIR) / MODEL_FILE
+    stamp = os.stat(packaged)
+    root = Path(os.environ.get("SLANT_CACHE", Path.home() / ".cache" / "slant"))
+    folder = root / "langid" / f"{detector_version().replace(' ', '-')}-{stamp.st_size}-{stamp.st_mtime_ns}"
+    if not (folder / "out_feat.npy").is_file():
+        _unpack(packaged, folder)
+    data = {name: np.load(folder / f"{name}.npy", mmap_mode="r" if name == "ptc" else None, allow_pickle=False)
+            for name in ARRAYS}
+    # as py3langid's own loader builds it (modelio.load_model), from the same arrays
+    return identifier_class(np.asarray(data["ptc"]), data["pc"], data["classes"].tolist(),
+                            modelio._to_array(data["nextmove"]), data["out_feat"].tolist(), norm_probs=True,
+                            tk_row=modelio._to_array(data["nextmove_row"]))
+
+
+def _unpack(packaged, folder):
+    """The packaged model's arrays as .npy files in `folder`, written beside it and renamed into
+    place, so a concurrent reader never sees half a folder."""
+    import io
+    import lzma
+    import os
+    import shutil
+    import tempfile
+
+    import numpy as np
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=folder.parent, prefix=".unpacking-")
+    try:
+        with lzma.open(packaged) as source, np.load(io.BytesIO(source.read()), allow_pickle=False) as data:
+            for name in ARRAYS:
+                np.save(os.path.join(staging, f"{name}.npy"), data[name], allow_pickle=False)
+        try:
+            os.rename(staging, folder)
+        except OSError:  # another process unpacked it first
+            pass
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def detect(text: str) -> Language:

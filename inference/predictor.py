@@ -18,11 +18,12 @@ from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
+from slant.inference.explain import Trigger
 from slant.inference.inputs import check_text
 from slant.inference.language import detect
 from slant.models.backends import DEFAULT_BACKEND, load_backend
 from slant.models.errors import message
-from slant.models.results import DocumentResult, document_results
+from slant.models.results import DocumentResult, SentenceResult, document_results
 from slant.models.scoring import SentenceClassifier
 from slant.models.sentences import split_sentences
 
@@ -92,23 +93,32 @@ class Predictor:
             spans.append(self.splitter(text) if readable else [])
             documents.append({"model": self.classifier.name, "text_length": len(text), "language": language.code,
                               "warning": None if readable else message("W052", **language.fields())})
-        probabilities = self._predict([span.text for doc in spans for span in doc], progress)
+        flat = [span for doc in spans for span in doc]
+        probabilities, tokens = self._predict([span.text for span in flat], progress)
         flags = self.classifier.rule.flags(probabilities, threshold, shown)
-        return document_results(spans, probabilities, flags, self.labels, documents)
+        head = self.classifier.span_head
+        return document_results(spans, probabilities, flags, self.labels, documents,
+                                head.decode(tokens, flat) if tokens is not None else None,
+                                head.labels if head is not None else ())
 
-    def _predict(self, texts: list[str], progress, step: int = 512) -> np.ndarray:
-        """Probabilities for `texts`, in steps of `step` sentences when someone watches progress."""
+    def _predict(self, texts: list[str], progress, step: int = 512):
+        """Probabilities for `texts` and, with a span head, their token scores (one forward pass),
+        in steps of `step` sentences when someone watches progress."""
+        spans = self.classifier.span_head is not None
         if progress is None or len(texts) <= step:
-            probabilities = self.classifier.predict_proba(texts)
+            probabilities, tokens = self.classifier.score(texts, tokens=spans)
         else:
-            parts = []
+            parts, tokens = [], [] if spans else None
             for begin in range(0, len(texts), step):
-                parts.append(self.classifier.predict_proba(texts[begin : begin + step]))
+                part, part_tokens = self.classifier.score(texts[begin : begin + step], tokens=spans)
+                parts.append(part)
+                if spans:
+                    tokens.extend(part_tokens)
                 progress(min(begin + step, len(texts)), len(texts))
             probabilities = np.concatenate(parts)
         if progress is not None:
             progress(len(texts), len(texts))
-        return probabilities
+        return probabilities, tokens
 
     def _check(self, text: str):
         check_text(text, self.max_chars)
@@ -116,12 +126,39 @@ class Predictor:
 
 def explain_document(explainer, result: DocumentResult, progress: Callable[[int, int], None] | None = None,
                      step: int = 32) -> DocumentResult:
-    """`explainer.explain_document`, `step` flagged sentences at a time when progress is watched."""
-    flagged = [s for s in result.sentences if s.labels]
-    if progress is None:
-        return explainer.explain_document(result)
-    for begin in range(0, len(flagged), step):
-        explainer.explain_document(DocumentResult(flagged[begin : begin + step]))  # fills them in place
-        progress(min(begin + step, len(flagged)), len(flagged))
+    """Trigger words for every flagged technique of every sentence.
+
+    A technique the span head covers takes its spans as trigger phrases (they came with the
+    sentence's scores, at no extra cost; a covered technique without a span has none, and the
+    sentence says so in `no_span`); the others are asked of `explainer`, `step` flagged
+    sentences at a time when progress is watched."""
+    pending = []
+    for sentence in result.sentences:
+        if not sentence.labels:
+            continue
+        from_spans = {label: [span_trigger(sentence, span) for span in sentence.shown_spans() if span.label == label]
+                      for label in sentence.labels if sentence.spans is not None and
+                      (label in sentence.no_span or any(s.label == label for s in sentence.spans))}
+        rest = [label for label in sentence.labels if label not in from_spans]
+        sentence.triggers = from_spans
+        if rest:
+            pending.append((sentence, rest))
+    if not pending:
+        return result
+    # The explainer fills `triggers` for a sentence's `labels`: hand it the uncovered ones only.
+    proxies = [SentenceResult(s.index, s.start, s.end, s.text, rest, s.scores) for s, rest in pending]
+    size = step if progress is not None else len(proxies)
+    for begin in range(0, len(proxies), size):
+        explainer.explain_document(DocumentResult(proxies[begin : begin + size]))
+        if progress is not None:
+            progress(min(begin + step, len(proxies)), len(proxies))
+    for (sentence, _), proxy in zip(pending, proxies):
+        sentence.triggers.update(proxy.triggers)
     return result
+
+
+def span_trigger(sentence: SentenceResult, span) -> Trigger:
+    """A technique span as a trigger phrase (its weight is the span's probability)."""
+    text = sentence.text[span.start - sentence.start : span.end - sentence.start]
+    return Trigger(span.start, span.end, text, round(float(span.probability), 4))
 

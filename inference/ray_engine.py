@@ -88,11 +88,11 @@ class ScoreActor:
     """One model per actor; turns a block of records into packed result rows."""
 
     def __init__(self, model: str, backend: str, threads: int, threshold: float | None, max_chars: int,
-                 keep_fields: list[str] | None = None, any_language: bool = False):
+                 keep_fields: list[str] | None = None, any_language: bool = False, spans: bool = True):
         from slant.inference.batch import Scorer
 
         self.scorer = Scorer.load(model, backend=backend, threads=threads, threshold=threshold, max_chars=max_chars,
-                                  any_language=any_language)
+                                  any_language=any_language, spans=spans)
         self.keep_fields = list(keep_fields or [])
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -116,9 +116,12 @@ class ScoreActor:
                                          [d.text for d in documents], spans, [d.meta for d in documents],
                                          self.keep_fields)
         position = max(batch.column("position").to_pylist(), default=0)
-        return pack({"sentences": rows.sentence_table(scored),
-                     "documents": rows.document_table(scored, self.scorer.strongest_k),
-                     "rejects": rows.reject_table(rejects)}, position)
+        tables = {"sentences": rows.sentence_table(scored),
+                  "documents": rows.document_table(scored, self.scorer.strongest_k),
+                  "rejects": rows.reject_table(rejects)}
+        if scored.technique_spans is not None:
+            tables["spans"] = rows.span_table(scored)
+        return pack(tables, position)
 
 
 def pack(tables: dict[str, pa.Table], position: int) -> pa.Table:
@@ -136,12 +139,13 @@ def unpack(packed: pa.Table, name: str, schema: pa.Schema) -> pa.Table:
     return rows_of.rename_columns(schema.names).cast(schema)
 
 
-def score_with_ray(input_path: str | Path, out: str | Path, *, model: str | None = None, backend: str = "torch",
+def score_with_ray(input_path: str | Path, out: str | Path, *, model: str | None = None, backend: str = "auto",
                    threshold: float | None = None, max_chars: int = DEFAULT_MAX_CHARS, threads: int | None = None,
                    address: str | None = None, actors: int | None = None, input_format: str | None = None,
                    id_field: str | None = "id", text_field: str = "text", output_format: str = "parquet",
                    chunk_size: int = 128, overwrite: bool = False, quiet: bool = False,
-                   keep_fields: str | list[str] | None = ALL_FIELDS, any_language: bool = False) -> Totals:
+                   keep_fields: str | list[str] | None = ALL_FIELDS, any_language: bool = False,
+                   spans: bool = True) -> Totals:
     """Score a corpus on Ray into an output folder laid out as the local engine's."""
     if ray is None:
         raise SlantError("E105", feature="--engine ray", package="Ray", extra="cluster")
@@ -157,7 +161,9 @@ def score_with_ray(input_path: str | Path, out: str | Path, *, model: str | None
                          keep_fields=keep_fields)
     keep_fields = source.keep_fields  # resolved once here; the read task and actors get the list
     probe = Scorer.load(resolved, backend=backend, threads=1, threshold=threshold, max_chars=max_chars,
-                        any_language=any_language)
+                        any_language=any_language, spans=spans)
+    spans = probe.spans  # only where the model has a span head
+    backend = probe.classifier.backend.name  # `auto` chosen once, here: every actor loads the same backend
     with ChunkedWriter(out, probe.run_settings(source, input_format), output_format, overwrite=overwrite,
                        engine="ray") as writer:
         labels = probe.labels
@@ -170,12 +176,12 @@ def score_with_ray(input_path: str | Path, out: str | Path, *, model: str | None
         return _score(writer, source, meter, labels, resolved.path, backend=backend, threshold=threshold,
                       max_chars=max_chars, threads=threads, address=address, actors=actors,
                       input_path=input_path, input_format=input_format, id_field=id_field, text_field=text_field,
-                      chunk_size=chunk_size, keep_fields=keep_fields, any_language=any_language)
+                      chunk_size=chunk_size, keep_fields=keep_fields, any_language=any_language, spans=spans)
 
 
 def _score(writer: ChunkedWriter, source, meter, labels: list[str], model_path: str, *, backend, threshold,
            max_chars, threads, address, actors, input_path, input_format, id_field, text_field, chunk_size,
-           keep_fields, any_language) -> Totals:
+           keep_fields, any_language, spans) -> Totals:
     """The Ray part of `score_with_ray`: start (or join) Ray, run the plan, commit in order."""
     started_here = not ray.is_initialized()
     if started_here:
@@ -190,7 +196,7 @@ def _score(writer: ChunkedWriter, source, meter, labels: list[str], model_path: 
         actors = max(1, (cpus - 1) // threads)  # one CPU left for the read task
 
     schemas = {"sentences": rows.sentence_schema(labels), "documents": rows.document_schema(labels, keep_fields),
-               "rejects": rows.REJECT_SCHEMA}
+               "rejects": rows.REJECT_SCHEMA, **({"spans": rows.SPAN_SCHEMA} if spans else {})}
     dataset = ray.data.read_datasource(
         CorpusDatasource(str(input_path), input_format, id_field, text_field, max_chars, after=writer.last_record,
                          block_rows=chunk_size, keep_fields=keep_fields),
@@ -198,7 +204,8 @@ def _score(writer: ChunkedWriter, source, meter, labels: list[str], model_path: 
     ).map_batches(
         ScoreActor, batch_format="pyarrow", batch_size=chunk_size, concurrency=actors, num_cpus=threads,
         fn_constructor_kwargs=dict(model=model_path, backend=backend, threads=threads, threshold=threshold,
-                                   max_chars=max_chars, keep_fields=keep_fields, any_language=any_language),
+                                   max_chars=max_chars, keep_fields=keep_fields, any_language=any_language,
+                                   spans=spans),
     )
     try:
         for packed in dataset.iter_batches(batch_format="pyarrow", batch_size=None, prefetch_batches=1):
@@ -209,7 +216,7 @@ def _score(writer: ChunkedWriter, source, meter, labels: list[str], model_path: 
                 continue
             position = pc.max(packed.column(_POSITION)).as_py()
             added = writer.commit(numbers.as_py(), tables["sentences"], tables["documents"], tables["rejects"],
-                                  position=position)
+                                  position=position, spans=tables.get("spans"))
             meter.update(position, added.scored, added.sentences)
         return writer.finish()
     finally:

@@ -95,13 +95,14 @@ def _ranked(sentence: SentenceResult) -> list[str]:
 
 
 def _highlight(text: str, sentence: SentenceResult, style: _Style) -> str:
-    """The sentence in its top technique's colour, with trigger words marked."""
+    """The sentence in its top technique's colour, with its technique spans and trigger words
+    marked (a span model's spans are marked even without trigger words)."""
     top = _ranked(sentence)[0]
-    spans = []  # (start, end, label) of triggers, earliest first, overlaps dropped
-    for label in _ranked(sentence):
+    spans = {(span.start, span.end, span.label) for span in sentence.shown_spans()}
+    for label in _ranked(sentence):  # (start, end, label), earliest first, overlaps dropped below
         for trigger in sentence.triggers.get(label, []):
-            spans.append((_get(trigger, "start"), _get(trigger, "end"), label))
-    spans.sort()
+            spans.add((_get(trigger, "start"), _get(trigger, "end"), label))
+    spans = sorted(spans)
     pieces, cursor = [], sentence.start
     for start, end, label in spans:
         if start < cursor:
@@ -120,10 +121,18 @@ def _notes(sentence: SentenceResult, number: int, names: dict[str, str], style: 
         name = style.technique(names.get(label, label), label)
         line = f"    {style.dim(marker)} {name} {sentence.scores[label]:.2f}"
         triggers = sentence.triggers.get(label, [])
-        if triggers:
-            line += ": " + ", ".join(f'"{_get(t, "text")}"' for t in triggers)
+        shown = triggers or [{"text": text} for text in _span_texts(sentence, label)]
+        if shown:
+            line += ": " + ", ".join(f'"{_get(t, "text")}"' for t in shown)
+        elif label in sentence.no_span:
+            line += style.dim(" (no span found)")
         lines.append(line)
     return lines
+
+
+def _span_texts(sentence: SentenceResult, label: str) -> list[str]:
+    return [sentence.text[s.start - sentence.start : s.end - sentence.start]
+            for s in sentence.shown_spans() if s.label == label]
 
 
 def _summary(result: DocumentResult, names: dict[str, str], style: _Style) -> str:

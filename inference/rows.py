@@ -8,6 +8,8 @@ Both engines (local and Ray) and the Python API build their tables here, from th
   count_<label> (x16), strongest (the top sentences by their highest probability), then the
   input record's kept fields (source, date, ...), one text column each
 * rejects: record_no, location, doc_id, code, reason
+* spans (models with a span head): doc_id, record_no, sentence_index, start, end, text, label,
+  probability, sentence_flagged (whether the sentence itself carries that technique)
 
 `start`/`end` are code-point offsets into the document text as read, so
 `text[start:end] == sentence`.
@@ -24,6 +26,7 @@ import pyarrow as pa
 from slant.inference.sources import Reject
 from slant.models.errors import SlantError
 from slant.models.sentences import Span
+from slant.models.spans import TechniqueSpan
 
 STRONGEST_K = 3
 
@@ -41,6 +44,8 @@ class ScoredChunk:
     labels: list[str]
     meta: list[dict] | None = None  # per document: kept field -> text (None: no fields kept)
     keep_fields: list[str] = field(default_factory=list)  # the documents table's extra columns
+    # per sentence row: the technique spans found in it (document offsets); None = no span head
+    technique_spans: list[list[TechniqueSpan]] | None = None
 
     def offsets(self) -> np.ndarray:
         """Row index where each document's sentences begin, plus the total at the end."""
@@ -84,6 +89,33 @@ def document_schema(labels: Sequence[str], keep_fields: Sequence[str] = ()) -> p
 
 REJECT_SCHEMA = pa.schema([("record_no", pa.int64()), ("location", pa.string()), ("doc_id", pa.string()),
                            ("code", pa.string()), ("reason", pa.string())])
+
+
+SPAN_SCHEMA = pa.schema([("doc_id", pa.string()), ("record_no", pa.int64()), ("sentence_index", pa.int32()),
+                         ("start", pa.int64()), ("end", pa.int64()), ("text", pa.string()), ("label", pa.string()),
+                         ("probability", pa.float32()), ("sentence_flagged", pa.bool_())])
+
+
+def span_table(chunk: ScoredChunk) -> pa.Table:
+    """Every technique span found in the chunk's sentences, in order (a span lies inside its sentence)."""
+    label_index = {label: j for j, label in enumerate(chunk.labels)}
+    offsets = chunk.offsets()
+    columns = {name: [] for name in SPAN_SCHEMA.names}
+    for d, sentences in enumerate(chunk.spans):
+        for index, sentence in enumerate(sentences):
+            row = offsets[d] + index
+            for span in chunk.technique_spans[row]:
+                columns["doc_id"].append(chunk.doc_ids[d])
+                columns["record_no"].append(chunk.record_nos[d])
+                columns["sentence_index"].append(index)
+                columns["start"].append(span.start)
+                columns["end"].append(span.end)
+                columns["text"].append(sentence.text[span.start - sentence.start : span.end - sentence.start])
+                columns["label"].append(span.label)
+                columns["probability"].append(span.probability)
+                column = label_index.get(span.label)
+                columns["sentence_flagged"].append(bool(column is not None and chunk.flags[row, column]))
+    return pa.table(columns, schema=SPAN_SCHEMA)
 
 
 def sentence_table(chunk: ScoredChunk) -> pa.Table:

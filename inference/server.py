@@ -7,13 +7,23 @@ Routes: `GET /` the page, `POST /api/analyse` a draft in, sentences with techniq
 probabilities and trigger words out; `GET /api/techniques` the legend; `GET /health`;
 `GET /openapi.json` the API's schema. Texts over `max_chars` are refused with 413 before any
 model work, and request bodies are capped in bytes before they are parsed.
+
+Concurrency: the model serves one request at a time, in arrival order (`ModelGate`); a request
+that starts model work keeps the model until its scores and trigger words are done, so under load
+drafts finish one after another instead of all at the end. At most `max_queue` requests may hold
+or wait for the model; one more is answered at once with 503 and a `Retry-After` estimated from
+recent requests, so the wait never grows without bound. Requests that need no model work (every
+sentence already cached) never queue.
 """
 
 from __future__ import annotations
 
+import collections
 import json
+import math
 import os
 import threading
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -25,14 +35,17 @@ from pydantic import BaseModel, Field
 from slant.inference.cache import CachedClassifier, CachedSplitter
 from slant.inference.explain import OcclusionExplainer
 from slant.inference.inputs import check_text
-from slant.inference.predictor import Predictor
+from slant.inference.predictor import Predictor, explain_document
 from slant.models.backends import DEFAULT_BACKEND
 from slant.models.errors import SlantError
 from slant.models.labels import LabelSet, load_labels
-from slant.models.results import DocumentResult
+from slant.models.results import DocumentResult, spans_json
 
 DEFAULT_MAX_CHARS = 100_000
 DEFAULT_CACHE_SENTENCES = 20_000
+# Requests that may hold or wait for the model at once (more get 503 + Retry-After): room for
+# 20 editors each sending a new draft at the same moment, with margin; $SLANT_MAX_QUEUE overrides.
+DEFAULT_MAX_QUEUE = 32
 STATIC = Path(str(resources.files("slant.inference").joinpath("static")))
 
 # The page loads only its own files; nothing inline, nothing from elsewhere.
@@ -66,7 +79,15 @@ class Trigger(BaseModel):
     start: int = Field(description="Character offset into the submitted text.")
     end: int
     text: str
-    weight: float = Field(description="How far the technique's logit falls when these words are deleted.")
+    weight: float = Field(description="How far the technique's logit falls when these words are deleted; for a "
+                                      "trigger taken from a technique span, the span's probability.")
+
+
+class TechniqueSpan(BaseModel):
+    start: int = Field(description="Character offset into the submitted text.")
+    end: int
+    label: str = Field(description="Technique id.")
+    probability: float = Field(description="Mean probability of the span's tokens for the technique.")
 
 
 class Sentence(BaseModel):
@@ -76,6 +97,10 @@ class Sentence(BaseModel):
     labels: list[str] = Field(description="Technique ids at or over threshold, most probable first.")
     scores: dict[str, float] = Field(description="Probability of every technique.")
     triggers: dict[str, list[Trigger]] = Field(description="Trigger phrases per flagged technique.")
+    spans: list[TechniqueSpan] | None = Field(
+        None, description="Spans of the sentence's techniques (models with a span head; absent otherwise).")
+    no_span: list[str] | None = Field(
+        None, description="The sentence's techniques the span head covers but found no span of.")
 
 
 class Summary(BaseModel):
@@ -116,12 +141,95 @@ class Problem(BaseModel):
 
 
 # -- the model behind the API -----------------------------------------------------------------
+class ModelGate:
+    """The model for one request at a time, first come first served, with a bounded queue.
+
+    Used as a context manager around each model call (`CachedClassifier`, the explainer). Inside
+    `with gate.request():` (one API request, one thread) the first model call waits its turn and
+    the request then keeps the model until the block ends, so its scoring and its trigger words
+    run back to back; outside a request each call takes and gives back the model on its own.
+    When `max_queue` requests already hold or wait for the model, the next one is refused at once
+    with `E202` (HTTP 503) and a retry estimate: queue length x the recent mean time a request
+    holds the model.
+    """
+
+    def __init__(self, max_queue: int = DEFAULT_MAX_QUEUE):
+        if max_queue < 1:
+            raise ValueError("max_queue must be at least 1")
+        self.max_queue = max_queue
+        self._state = threading.Condition()
+        self._waiting: collections.deque = collections.deque()  # tickets in arrival order
+        self._holder = None
+        self._since = 0.0
+        self.hold_seconds = 1.0  # running mean of how long a request holds the model (for Retry-After)
+        self.refused = 0
+        self._local = threading.local()
+
+    @property
+    def queued(self) -> int:
+        """Requests holding or waiting for the model."""
+        with self._state:
+            return len(self._waiting) + (self._holder is not None)
+
+    def retry_after(self, queued: int) -> int:
+        return max(1, math.ceil(queued * self.hold_seconds))
+
+    def request(self):
+        """Scope of one API request: a model taken inside it is given back when it ends."""
+        gate = self
+
+        class Scope:
+            def __enter__(self):
+                gate._local.scoped, gate._local.depth = True, 0
+                return gate
+
+            def __exit__(self, *exc):
+                gate._local.scoped = False
+                if getattr(gate._local, "ticket", None) is not None:
+                    gate._release()
+
+        return Scope()
+
+    def __enter__(self):
+        local = self._local
+        if getattr(local, "ticket", None) is not None:  # this request holds the model already
+            local.depth += 1
+            return self
+        ticket = object()
+        with self._state:
+            queued = len(self._waiting) + (self._holder is not None)
+            if queued >= self.max_queue:
+                self.refused += 1
+                raise SlantError("E202", waiting=queued, retry=self.retry_after(queued))
+            self._waiting.append(ticket)
+            while self._holder is not None or self._waiting[0] is not ticket:
+                self._state.wait()
+            self._waiting.popleft()
+            self._holder, self._since = ticket, time.monotonic()
+        local.ticket, local.depth = ticket, 1
+        return self
+
+    def __exit__(self, *exc):
+        local = self._local
+        local.depth -= 1
+        if local.depth == 0 and not getattr(local, "scoped", False):
+            self._release()
+
+    def _release(self):
+        with self._state:
+            held = time.monotonic() - self._since
+            self.hold_seconds = 0.8 * self.hold_seconds + 0.2 * held
+            self._holder = None
+            self._state.notify_all()
+        self._local.ticket, self._local.depth = None, 0
+
+
 class Analyser:
     """One predictor and explainer with per-sentence caches, shared by all requests.
 
-    The model runs for one request at a time (a lock): on a small CPU box one model call using
-    all cores finishes sooner than several fighting over them. Cache lookups, splitting and
-    JSON do not take the lock, so re-checks of known sentences never queue behind new ones.
+    The model runs for one request at a time (`ModelGate`): on a small CPU box one model call
+    using all cores finishes sooner than several fighting over them. Cache lookups, splitting and
+    JSON do not take the model, so re-checks of known sentences never queue behind new ones.
     """
 
     def __init__(
@@ -129,37 +237,29 @@ class Analyser:
         predictor: Predictor,
         cache_sentences: int = DEFAULT_CACHE_SENTENCES,
         explainer: OcclusionExplainer | None = None,
+        max_queue: int = DEFAULT_MAX_QUEUE,
     ):
         classifier = predictor.classifier
-        model_lock = threading.Lock()
+        self.gate = ModelGate(max_queue)
         self.predictor = Predictor(
-            CachedClassifier(classifier, cache_sentences, model_lock), splitter=CachedSplitter(cache_sentences // 4),
+            CachedClassifier(classifier, cache_sentences, self.gate), splitter=CachedSplitter(cache_sentences // 4),
         )
         self.explainer = explainer or OcclusionExplainer.for_classifier(classifier, cache_size=cache_sentences)
-        self.explainer.scorer = _holding(model_lock, self.explainer.scorer)
+        self.explainer.model_lock = self.gate
         self.model = classifier.name
 
     def analyse(self, request: AnalyseRequest) -> dict:
         check_text(request.text)  # empty, unpaired surrogates: the same lines as `slant check`
         # An unknown technique id is E010 naming the request's field, before any model work.
         self.predictor.classifier.rule.shown(request.labels, request.all_labels, where="labels")
-        result = self.predictor.analyse(
-            request.text, threshold=request.threshold, only=request.labels, all_labels=request.all_labels,
-            any_language=request.any_language,
-        )
-        if request.triggers:
-            self.explainer.explain_document(result)
+        with self.gate.request():
+            result = self.predictor.analyse(
+                request.text, threshold=request.threshold, only=request.labels, all_labels=request.all_labels,
+                any_language=request.any_language,
+            )
+            if request.triggers:
+                explain_document(self.explainer, result)
         return _analysis_json(result, len(request.text))
-
-
-def _holding(lock: threading.Lock, function):
-    """`function`, called with `lock` held."""
-
-    def locked(*args, **kwargs):
-        with lock:
-            return function(*args, **kwargs)
-
-    return locked
 
 
 def _analysis_json(result: DocumentResult, text_length: int) -> dict:
@@ -176,6 +276,7 @@ def _analysis_json(result: DocumentResult, text_length: int) -> dict:
             "labels": sorted(s.labels, key=lambda label: -s.scores[label]),
             "scores": {label: round(p, 4) for label, p in s.scores.items()},
             "triggers": {label: [t.as_json() for t in found] for label, found in s.triggers.items()},
+            **spans_json(s),
         }
         for s in result.sentences
     ]
@@ -192,13 +293,17 @@ def create_app(
     cache_sentences: int = DEFAULT_CACHE_SENTENCES,
     explainer: OcclusionExplainer | None = None,
     label_set: LabelSet | None = None,
+    max_queue: int | None = None,
 ) -> FastAPI:
     """The web app over an already loaded `predictor`; texts over `max_chars` get a 413.
 
     `cache_sentences` bounds the per-sentence score caches (0 disables them); `explainer`
-    replaces the default occlusion explainer over the predictor's model.
+    replaces the default occlusion explainer over the predictor's model; `max_queue` (default
+    $SLANT_MAX_QUEUE, else 32) bounds the requests holding or waiting for the model (more get 503).
     """
-    analyser = Analyser(predictor, cache_sentences, explainer)
+    if max_queue is None:
+        max_queue = int(os.environ.get("SLANT_MAX_QUEUE") or DEFAULT_MAX_QUEUE)
+    analyser = Analyser(predictor, cache_sentences, explainer, max_queue)
     label_set = label_set or load_labels()
     reported = set(predictor.classifier.reported_labels)
     techniques = [Technique(id=t.id, name=t.name, definition=t.definition, reported=t.id in reported)
@@ -215,6 +320,9 @@ def create_app(
 
     @app.exception_handler(SlantError)
     async def slant_error(request, error: SlantError):
+        if error.code == "E202":  # the model's queue is full: come back later
+            return JSONResponse({"code": error.code, "detail": str(error)}, status_code=503,
+                                headers={"retry-after": str(error.fields["retry"])})
         status = 413 if error.code == "E051" else 422
         return JSONResponse({"code": error.code, "detail": str(error)}, status_code=status)
 
@@ -237,7 +345,9 @@ def create_app(
         tags=["analysis"],
         responses={413: {"model": Problem, "description": "Text over the size limit."},
                    422: {"model": Problem,
-                         "description": "Empty text, unpaired surrogates, or an unknown technique id."}},
+                         "description": "Empty text, unpaired surrogates, or an unknown technique id."},
+                   503: {"model": Problem,
+                         "description": "The model's queue is full; the Retry-After header says when to try again."}},
     )
     def analyse(request: AnalyseRequest):
         """Split a draft into sentences; for each, every technique's probability, the flagged
@@ -324,6 +434,7 @@ class BodyLimit:
 
 def app_from_env():
     """For `uvicorn --factory slant.inference.server:app_from_env`: model from SLANT_MODEL,
-    backend from SLANT_BACKEND (torch, onnx, onnx-int8), limit from SLANT_MAX_CHARS."""
+    backend from SLANT_BACKEND (auto, torch, onnx, onnx-int8; default auto), limit from SLANT_MAX_CHARS,
+    queue bound from SLANT_MAX_QUEUE."""
     predictor = Predictor.load(os.environ.get("SLANT_MODEL") or None, backend=os.environ.get("SLANT_BACKEND") or DEFAULT_BACKEND)
     return create_app(predictor, max_chars=int(os.environ.get("SLANT_MAX_CHARS", DEFAULT_MAX_CHARS)))

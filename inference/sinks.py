@@ -1,12 +1,14 @@
 """Chunked, crash-safe output for `slant score`, and reading it back.
 
-An output folder holds three tables, each as numbered part files, plus a manifest:
+An output folder holds three tables (four with a span head), each as numbered part files, plus a
+manifest:
 
     scores/
       manifest.json                      the run's settings and every committed chunk
       sentences/part-000000.parquet      one row per sentence (or .jsonl)
       documents/part-000000.parquet      one row per scored document
       rejects/part-000000.jsonl          one row per rejected record (always JSONL: read by people)
+      spans/part-000000.parquet          one row per technique span (models with a span head)
 
 A chunk covers a contiguous range of input records. Its parts are written to hidden temporary
 files and renamed into place, then the manifest, rewritten atomically the same way, records the
@@ -46,7 +48,7 @@ _PART = re.compile(r"\.?part-\d{6}\.(parquet|jsonl)(\.tmp)?")
 _OWN_TOP = {MANIFEST, f".{MANIFEST}.tmp", LOCK}
 FORMAT_VERSION = 1
 OUTPUT_FORMATS = ("parquet", "jsonl")
-TABLES = ("sentences", "documents", "rejects")
+TABLES = ("sentences", "documents", "rejects", "spans")
 
 
 @dataclass
@@ -202,7 +204,7 @@ class ChunkedWriter:
                     path.unlink()
 
     def commit(self, last_record: int, sentences: pa.Table, documents: pa.Table, rejects: pa.Table,
-               position: int | None = None) -> Totals:
+               position: int | None = None, spans: pa.Table | None = None) -> Totals:
         """Write one chunk covering records (last committed, last_record] and commit it;
         `position` is how far into the input it reaches (source units), for a resumed run's note."""
         if self.manifest.complete:
@@ -216,8 +218,9 @@ class ChunkedWriter:
         index = len(self.manifest.chunks)
         files = {}
         for table, rows, fmt in (("sentences", sentences, self.output_format),
-                                 ("documents", documents, self.output_format), ("rejects", rejects, "jsonl")):
-            if rows.num_rows:
+                                 ("documents", documents, self.output_format), ("rejects", rejects, "jsonl"),
+                                 ("spans", spans, self.output_format)):
+            if rows is not None and rows.num_rows:
                 name = f"{table}/part-{index:06d}.{fmt}"
                 _atomic_write_table(self.folder / name, rows, fmt)
                 files[table] = [name]
@@ -468,7 +471,7 @@ def read_table(folder: str | Path, table: str = "documents") -> pa.Table:
     labels = manifest.settings["labels"]
     keep_fields = manifest.settings.get("keep_fields", [])  # the input's other fields, kept
     schema = {"sentences": rows.sentence_schema(labels), "documents": rows.document_schema(labels, keep_fields),
-              "rejects": rows.REJECT_SCHEMA}[table]
+              "rejects": rows.REJECT_SCHEMA, "spans": rows.SPAN_SCHEMA}[table]
     parts = []
     for name in manifest.files(table):
         path = folder / name
@@ -478,7 +481,9 @@ def read_table(folder: str | Path, table: str = "documents") -> pa.Table:
             with open(path, encoding="utf-8") as file:
                 parts.append(pa.Table.from_pylist([json.loads(line) for line in file if line.strip()], schema=schema))
     merged = pa.concat_tables(parts) if parts else schema.empty_table()
-    keys = [("record_no", "ascending")] + ([("sentence_index", "ascending")] if table == "sentences" else [])
+    keys = [("record_no", "ascending")] + ([("sentence_index", "ascending")] if table in ("sentences", "spans") else [])
+    if table == "spans":
+        keys += [("start", "ascending"), ("end", "ascending"), ("label", "ascending")]
     return merged.sort_by(keys)
 
 

@@ -41,7 +41,7 @@ MESSAGES = {
     "E103": "{difference}; {path} holds that earlier run: use another --out folder, or --overwrite to discard it",
     "E104": "{path} is not empty and holds no Slant scores; use an empty or new --out folder",
     "E105": "{feature} needs {package}: pip install 'slant[{extra}]'",
-    "E106": "no validated int8 model for {model}: {problem}; use --backend onnx, or validate it with `python benchmarks/score_speed.py --model {model}`",
+    "E106": "no validated int8 model for {model}: {problem}; use --backend onnx, or validate it with `python benchmarks/score_speed.py --write-validation --model {model}`",
     "E107": "cannot export {model} to ONNX: {reason}",
     "E108": "cannot write {path}: {reason}",
     "E109": "--out {path} is a file; name a folder (it is created if missing)",
@@ -52,6 +52,7 @@ MESSAGES = {
     # E200-E299: the editor tools (slant check, slant serve)
     "E200": "request body has {size} bytes, over the limit of {limit}",
     "E201": "cannot listen on {host}:{port}: {reason}; pick another --port or --host",
+    "E202": "the model is busy: {waiting} drafts are waiting for it, the most this server queues; try again in {retry} s",
     # E300-E399: annotations, retraining and the model registry
     "E300": "{count} problem(s) in annotation files, first: {first}; list all with `slant annotations validate {paths}`",
     "E301": "registered model {name!r} has no @{alias} version; retrain with retrain.init=base or run `slant models promote VERSION`",

@@ -218,7 +218,7 @@ class SentenceClassifier:
         """Probabilities as `predict_proba`, and with `tokens` (and a span head) each text's
         per-token span probabilities from the same forward pass (None without them)."""
         if not tokens or self.span_head is None:
-            return self.predict_proba(texts, batch_size, contexts), None
+            return self.predict_proba(texts, batch_size=batch_size, contexts=contexts), None
         texts = list(texts)
         logits = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
         scores: list[TokenScores] = [TokenScores([], np.zeros((0, len(self.span_head.labels)), np.float32))] * len(texts)

@@ -204,7 +204,13 @@ class SpanHead:
     def probabilities(self, hidden: np.ndarray) -> np.ndarray:
         """(..., hidden) states -> (..., n_labels) per-token probabilities."""
         logits = hidden.astype(np.float32) @ self.weight.T + self.bias
-        return 1.0 / (1.0 + np.exp(-logits))
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -40.0, 40.0)))
+
+    def decode(self, token_scores, sentences) -> list[list[TechniqueSpan]]:
+        """Spans of each sentence (`slant.models.sentences.Span`, offsets into its document) from
+        its `TokenScores`; the spans' offsets are the document's."""
+        return [decode_spans(scores.probabilities, scores.offsets, self.labels, self.thresholds, sentence.text,
+                             sentence.start) for scores, sentence in zip(token_scores, sentences, strict=True)]
 
 
 def load_span_head(model_folder) -> SpanHead | None:

@@ -10,7 +10,7 @@ import pytest
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
-from fixtures.tiny import make_tiny_model, write_ptc  # noqa: E402,F401  (re-exported for old imports)
+from fixtures.tiny import make_tiny_model, make_tiny_span_model, write_ptc  # noqa: E402,F401  (re-exported for old imports)
 
 # A test that works through an MLflow store (a real `mlflow server`, or the embedded SQLite one
 # with its model logging and registry) is an integration test: see README, "Run the tests".
@@ -23,9 +23,29 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def slant_cache(tmp_path_factory) -> Path:
+    """ONNX exports of this session in a folder of its own (the default backend exports a model on
+    first use): tests neither read nor fill the user's ~/.cache/slant; subprocesses inherit it."""
+    folder = tmp_path_factory.mktemp("slant-cache")
+    previous = os.environ.get("SLANT_CACHE")
+    os.environ["SLANT_CACHE"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("SLANT_CACHE", None)
+    else:
+        os.environ["SLANT_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     return make_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_span_model_dir(tmp_path_factory) -> Path:
+    """The tiny model with a random span head sharing its encoder (`model/spans`)."""
+    return make_tiny_span_model(tmp_path_factory.mktemp("tiny-span-model") / "model")
 
 
 @pytest.fixture(scope="session")

@@ -72,6 +72,10 @@ def log_report(name: str, report: dict):
     for label, row in report["per_label"].items():
         if row["support"]:
             metrics[f"{name}_f1_{label}"] = row["f1"]
+    spans = report.get("spans")
+    if spans:  # `slant evaluate --spans`: the three span tasks' F1
+        metrics.update({f"{name}_si_f1": spans["si"]["f1"], f"{name}_flc_f1": spans["flc"]["f1"],
+                        f"{name}_tc_micro_f1": spans["tc"]["micro_f1"]})
     mlflow.log_metrics(metrics)
     mlflow.log_dict(report, f"reports/{name}.json")
     mlflow.log_text(format_report(report, f"### {name}"), f"reports/{name}.md")

