@@ -86,6 +86,37 @@ def agreement(reference, other, only: str | None = None) -> dict:
             "both_empty": mean(empty)}
 
 
+def span_row(classifier, sentences, labels, explainer, effects, reference) -> dict:
+    """Spans as triggers against occlusion, over the (sentence, technique) pairs whose technique
+    the span head covers: words ranked by their strongest token's span probability; the words
+    inside the technique's decoded spans are the reported ones. Seconds: the forward pass that
+    gives sentence scores and spans together, with decoding (the scores alone are not counted
+    as extra: check and serve compute them anyway)."""
+    head = classifier.span_head
+    from slant.models.sentences import Span
+
+    before, started = os.getloadavg()[0], time.perf_counter()
+    _, tokens = classifier.score(sentences, tokens=True)
+    decoded = head.decode(tokens, [Span(0, len(t), t) for t in sentences])
+    seconds = time.perf_counter() - started
+    ref, found = [], []
+    n = 0
+    for text, wanted, effect, scores, spans in zip(sentences, labels, effects, tokens, decoded):
+        for label in wanted:
+            if label in head.labels:
+                j = head.labels.index(label)
+                strength = [max([p[j] for (s, e), p in zip(scores.offsets, scores.probabilities) if s < we and e > ws],
+                                default=0.0) for ws, we in effect.words]
+                ranking = list(np.argsort(-np.asarray(strength), kind="stable")) if effect.words else []
+                inside = {i for i, (ws, we) in enumerate(effect.words)
+                          for sp in spans if sp.label == label and sp.start <= ws and we <= sp.end}
+                ref.append(reference[n])
+                found.append((label, ranking, inside))
+            n += 1
+    return {"seconds": seconds, "load": [round(before, 2), round(os.getloadavg()[0], 2)],
+            "all": agreement(ref, found), "hedged_attribution": agreement(ref, found, "hedged_attribution")}
+
+
 def timed(explainer, sentences, labels, repeats: int) -> tuple[list, float, list[float]]:
     """(effects, best seconds of `repeats` uncached runs, load average before/after)."""
     explainer.word_effects(sentences[:4], labels[:4])  # warm-up (shapes, lazy loads)
@@ -126,11 +157,16 @@ def main(argv=None) -> int:
 
     reference_explainer = OcclusionExplainer.for_classifier(torch_model)
     effects, seconds, load = timed(reference_explainer, sentences, labels, args.repeats)
+    effects_reference = effects
     reference = word_sets(reference_explainer, sentences, labels, effects)
     rows = {"occlusion-torch": {"seconds": seconds, "load": load, "all": agreement(reference, reference),
                                 "hedged_attribution": agreement(reference, reference, "hedged_attribution")}}
     print("occlusion-torch", json.dumps(rows["occlusion-torch"]), flush=True)
     for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
+        if method == "spans":  # a span head's spans as trigger words, on the pairs it covers
+            rows[method] = span_row(torch_model, sentences, labels, reference_explainer, effects_reference, reference)
+            print(method, json.dumps(rows[method]), flush=True)
+            continue
         if method.startswith("occlusion-"):
             explainer = OcclusionExplainer.for_classifier(load_backend(args.model, method[len("occlusion-"):]))
         else:

@@ -32,7 +32,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from slant.inference.cache import CachedClassifier, CachedSplitter
+from slant.inference.cache import CachedClassifier, CachedSplitter, LRUCache
 from slant.inference.explain import OcclusionExplainer
 from slant.inference.inputs import check_text
 from slant.inference.predictor import Predictor, explain_document
@@ -174,6 +174,15 @@ class ModelGate:
     def retry_after(self, queued: int) -> int:
         return max(1, math.ceil(queued * self.hold_seconds))
 
+    def refuse_if_full(self):
+        """E202 now if the queue is full (a request about to need the model need not split and
+        read its draft first to be told so); nothing is taken."""
+        with self._state:
+            queued = len(self._waiting) + (self._holder is not None)
+            if queued >= self.max_queue:
+                self.refused += 1
+                raise SlantError("E202", waiting=queued, retry=self.retry_after(queued))
+
     def request(self):
         """Scope of one API request: a model taken inside it is given back when it ends."""
         gate = self
@@ -247,11 +256,18 @@ class Analyser:
         self.explainer = explainer or OcclusionExplainer.for_classifier(classifier, cache_size=cache_sentences)
         self.explainer.model_lock = self.gate
         self.model = classifier.name
+        # Requests answered lately (text and options): when the queue is full, only these are let
+        # through to the caches; any other request would need the model and is refused at once.
+        self.answered: LRUCache[int, bool] = LRUCache(max(1, cache_sentences // 20))
 
     def analyse(self, request: AnalyseRequest) -> dict:
         check_text(request.text)  # empty, unpaired surrogates: the same lines as `slant check`
         # An unknown technique id is E010 naming the request's field, before any model work.
         self.predictor.classifier.rule.shown(request.labels, request.all_labels, where="labels")
+        key = hash((request.text, request.threshold, tuple(request.labels or ()), request.all_labels,
+                    request.triggers, request.any_language))
+        if self.answered.get(key) is None:
+            self.gate.refuse_if_full()
         with self.gate.request():
             result = self.predictor.analyse(
                 request.text, threshold=request.threshold, only=request.labels, all_labels=request.all_labels,
@@ -259,6 +275,7 @@ class Analyser:
             )
             if request.triggers:
                 explain_document(self.explainer, result)
+        self.answered.put(key, True)
         return _analysis_json(result, len(request.text))
 
 

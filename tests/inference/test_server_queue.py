@@ -100,3 +100,22 @@ def test_the_api_answers_503_with_retry_after_when_the_queue_is_full_and_cached_
     assert busy.json()["code"] == "E202" and "try again in" in busy.json()["detail"]
     assert again.status_code == 200  # everything cached: no model work, no queue
     assert client.post("/api/analyse", json={**draft, "text": "A sentence never seen before."}).status_code == 200
+
+
+def test_a_full_queue_refuses_a_new_draft_before_splitting_it(tiny_model_dir):
+    from fastapi.testclient import TestClient
+
+    from slant.inference.predictor import Predictor
+    from slant.inference.server import create_app
+
+    app = create_app(Predictor.load(str(tiny_model_dir), threads=1), max_queue=1)
+    analyser = app.state.analyser
+    client = TestClient(app)
+    seen = {"text": "Critics say the reform is a disaster."}
+    assert client.post("/api/analyse", json=seen).status_code == 200
+    split = analyser.predictor.splitter
+    analyser.predictor.splitter = lambda text: pytest.fail("split a draft the full queue refuses")
+    with analyser.gate:
+        assert client.post("/api/analyse", json={"text": "Never seen before."}).status_code == 503
+        analyser.predictor.splitter = split
+        assert client.post("/api/analyse", json=seen).status_code == 200  # answered before: from the caches
