@@ -9,20 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
+from browsing import serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 ARTIFACTS = Path(os.environ.get("SLANT_ARTIFACTS") or Path(__file__).resolve().parents[1] / "artifacts")
 MAX_CHARS = 3000
 THRESHOLD = "0.78"
@@ -45,7 +38,6 @@ HOSTILE = (
 @pytest.fixture(scope="module")
 def server_url(tiny_model_dir):
     import torch
-    import uvicorn
 
     from slant.inference.predictor import Predictor
     from slant.inference.server import create_app
@@ -56,33 +48,8 @@ def server_url(tiny_model_dir):
             if isinstance(module, torch.nn.Linear):
                 module.weight.mul_(10)
     app = create_app(predictor, max_chars=MAX_CHARS)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}; install Debian's with `apt-get install -y chromium`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with serve(app) as url:
+        yield url
 
 
 @pytest.fixture

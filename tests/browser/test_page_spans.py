@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
-from test_page import CHROMIUM, CHROMIUM_ARGS, check  # noqa: F401  (shared browser helpers)
+from browsing import serve
+from test_page import check
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -18,38 +15,11 @@ DRAFT = ("The so-called experts in Brussels have once again lectured ordinary vo
 
 @pytest.fixture(scope="module")
 def span_server_url(tiny_span_model_dir):
-    import uvicorn
-
     from slant.inference.predictor import Predictor
     from slant.inference.server import create_app
 
-    app = create_app(Predictor.load(str(tiny_span_model_dir), backend="torch"))
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    listener.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}; install Debian's with `apt-get install -y chromium`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    with serve(create_app(Predictor.load(str(tiny_span_model_dir), backend="torch"))) as url:
+        yield url
 
 
 def test_page_marks_the_spans_of_each_flagged_sentence(browser, span_server_url):

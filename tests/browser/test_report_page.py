@@ -8,8 +8,6 @@ from fixtures.prevalence_data import write_scored_corpus
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 HOSTILE = '<img src="https://example.org/x.png" onerror="window.__xss=1"> $x^2$ & Co'
 
 
@@ -26,21 +24,6 @@ def page_file(tmp_path_factory):
                           n_boot=300)
     write_report(report, root / "report")
     return root / "report" / "report.html"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from pathlib import Path
-
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip(f"no Chromium at {chromium}; install Debian's with `apt-get install -y chromium`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_the_report_page_renders_offline_without_any_request(browser, page_file):
